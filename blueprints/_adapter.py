@@ -1,0 +1,40 @@
+"""Conversions shared by the blueprints: settings, clock, replies, actions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from datetime import datetime, timezone
+
+import azure.functions as func
+
+from chat.actions import Action, encode_actions
+from chat.http import HttpOutcome, HttpReply
+from chat.settings import Settings
+
+
+def settings() -> Settings:
+    """The app settings, read per invocation (never at import time)."""
+    return Settings.from_env(os.environ)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def send(out: func.Out[str], actions: Iterable[Action]) -> None:
+    """Set the output binding to the actions as one JSON array, if any."""
+    value = encode_actions(actions)
+    if value is not None:
+        out.set(value)
+
+
+def http_response(reply: HttpReply) -> func.HttpResponse:
+    return func.HttpResponse(body=reply.body, status_code=reply.status, headers=dict(reply.headers))
+
+
+def respond(outcome: HttpOutcome, out: func.Out[str] | None = None) -> func.HttpResponse:
+    """Send an outcome's actions (if it has an output) and build its response."""
+    if out is not None:
+        send(out, outcome.actions)
+    return http_response(outcome.response)

@@ -1,0 +1,21 @@
+"""``OPTIONS|POST /api/webpubsub``: the events over HTTP with the context binding.
+
+An alternative to the trigger functions for a hub whose event handler points
+here instead of at ``/runtime/webhooks/webpubsub``.
+"""
+
+import azure.functions as func
+
+from blueprints import bindings
+from blueprints._adapter import now, respond, settings
+from chat.webhook import handle_webhook
+
+bp = func.Blueprint()
+
+
+@bp.function_name("webhook")
+@bp.route(route="webpubsub", methods=["OPTIONS", "POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.generic_input_binding(arg_name="context", type=bindings.CONTEXT, connections=[bindings.CONNECTION])
+@bp.generic_output_binding(arg_name="actions", type=bindings.OUTPUT, hub=bindings.HUB, connection=bindings.CONNECTION)
+def webhook(req: func.HttpRequest, context: str, actions: func.Out[str]) -> func.HttpResponse:
+    return respond(handle_webhook(context, settings(), now()), actions)

@@ -1,0 +1,191 @@
+"""The 14 output actions of the ``webPubSub`` binding.
+
+Each action is a frozen dataclass whose snake_case fields map one-to-one to
+the binding's camelCase JSON fields; ``to_binding()`` gives the JSON object
+the extension parses (``actionName`` plus the fields). ``encode_actions``
+gives the string to set on the output binding.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import Field, dataclass, fields
+from typing import Any, ClassVar
+
+from chat.datatype import DataType
+
+PERMISSIONS = ("sendToGroup", "joinLeaveGroup")
+
+
+@dataclass(frozen=True)
+class Action:
+    """Base of every output action."""
+
+    action_name: ClassVar[str]
+
+    @classmethod
+    def wire_fields(cls) -> dict[str, Field[Any]]:
+        """The action's dataclass fields by their camelCase binding names."""
+        return {_camel(f.name): f for f in fields(cls)}
+
+    def to_binding(self) -> dict[str, Any]:
+        result: dict[str, Any] = {"actionName": self.action_name}
+        for key, f in self.wire_fields().items():
+            value = getattr(self, f.name)
+            if value is not None:
+                result[key] = _wire(value)
+        return result
+
+
+@dataclass(frozen=True)
+class SendToAll(Action):
+    action_name = "sendToAll"
+    data: str | bytes
+    data_type: DataType = DataType.TEXT
+    excluded: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SendToGroup(Action):
+    action_name = "sendToGroup"
+    group: str
+    data: str | bytes
+    data_type: DataType = DataType.TEXT
+    excluded: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SendToUser(Action):
+    action_name = "sendToUser"
+    user_id: str
+    data: str | bytes
+    data_type: DataType = DataType.TEXT
+
+
+@dataclass(frozen=True)
+class SendToConnection(Action):
+    action_name = "sendToConnection"
+    connection_id: str
+    data: str | bytes
+    data_type: DataType = DataType.TEXT
+
+
+@dataclass(frozen=True)
+class AddUserToGroup(Action):
+    action_name = "addUserToGroup"
+    user_id: str
+    group: str
+
+
+@dataclass(frozen=True)
+class RemoveUserFromGroup(Action):
+    action_name = "removeUserFromGroup"
+    user_id: str
+    group: str
+
+
+@dataclass(frozen=True)
+class RemoveUserFromAllGroups(Action):
+    action_name = "removeUserFromAllGroups"
+    user_id: str
+
+
+@dataclass(frozen=True)
+class AddConnectionToGroup(Action):
+    action_name = "addConnectionToGroup"
+    connection_id: str
+    group: str
+
+
+@dataclass(frozen=True)
+class RemoveConnectionFromGroup(Action):
+    action_name = "removeConnectionFromGroup"
+    connection_id: str
+    group: str
+
+
+@dataclass(frozen=True)
+class CloseAllConnections(Action):
+    action_name = "closeAllConnections"
+    excluded: tuple[str, ...] = ()
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class CloseClientConnection(Action):
+    action_name = "closeClientConnection"
+    connection_id: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class CloseGroupConnections(Action):
+    action_name = "closeGroupConnections"
+    group: str
+    excluded: tuple[str, ...] = ()
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class GrantPermission(Action):
+    action_name = "grantPermission"
+    connection_id: str
+    permission: str
+    target_name: str | None = None
+
+
+@dataclass(frozen=True)
+class RevokePermission(Action):
+    action_name = "revokePermission"
+    connection_id: str
+    permission: str
+    target_name: str | None = None
+
+
+ACTION_TYPES: dict[str, type[Action]] = {
+    cls.action_name.lower(): cls
+    for cls in (
+        SendToAll, SendToGroup, SendToUser, SendToConnection,
+        AddUserToGroup, RemoveUserFromGroup, RemoveUserFromAllGroups,
+        AddConnectionToGroup, RemoveConnectionFromGroup,
+        CloseAllConnections, CloseClientConnection, CloseGroupConnections,
+        GrantPermission, RevokePermission,
+    )
+}
+"""Every action class by its lower-cased ``actionName``."""
+
+
+def json_message(payload: object) -> str:
+    """Serialize a JSON message payload compactly (the binding wants a string).
+
+    ASCII output escapes lone surrogates, which would otherwise fail to
+    encode as UTF-8 on their way to the host.
+    """
+    return json.dumps(payload, separators=(",", ":"))
+
+
+def encode_actions(actions: Iterable[Action]) -> str | None:
+    """The output binding value for ``actions``: a JSON array, or None for none.
+
+    One array is one invocation output; the extension runs each element as
+    its own action, in order.
+    """
+    items = [action.to_binding() for action in actions]
+    return json_message(items) if items else None
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _wire(value: object) -> object:
+    if isinstance(value, DataType):
+        return value.value
+    if isinstance(value, bytes):
+        # The extension reads binary data only in Node's Buffer JSON form.
+        return {"type": "Buffer", "data": list(value)}
+    if isinstance(value, tuple):
+        return list(value)
+    return value

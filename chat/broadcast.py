@@ -1,0 +1,167 @@
+"""Validate a broadcast request into output actions, all or nothing.
+
+The body is one action or a list of them in the binding's own vocabulary
+(``actionName`` is case-insensitive, as the extension reads it), except that
+``data`` may be any JSON value when ``dataType`` is ``json``: it is
+serialized here. Every action is checked before any is sent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import MISSING
+from typing import Any
+
+from chat.actions import ACTION_TYPES, PERMISSIONS, Action, json_message
+from chat.datatype import DataType
+from chat.http import HttpOutcome, error_reply, json_reply
+from chat.rooms import is_room_name
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_ACTIONS = 1000
+MAX_ID_LENGTH = 1024
+MAX_REASON_LENGTH = 1024
+
+
+class InvalidAction(ValueError):
+    def __init__(self, message: str, field: str, index: int | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.index = index
+
+
+def handle_broadcast(body: bytes) -> HttpOutcome:
+    """202 with a summary and the actions, or a 4xx naming what is wrong."""
+    if len(body) > MAX_BODY_BYTES:
+        return HttpOutcome(
+            error_reply(413, "body_too_large", f"the body is larger than {MAX_BODY_BYTES} bytes", field="body")
+        )
+    try:
+        actions = parse_actions(body)
+    except InvalidAction as err:
+        where: dict[str, object] = {"field": err.field}
+        if err.index is not None:
+            where["index"] = err.index
+        return HttpOutcome(error_reply(400, "invalid_action", str(err), **where))
+    summary = Counter(action.action_name for action in actions)
+    return HttpOutcome(json_reply(202, {"accepted": len(actions), "actions": dict(summary)}), actions)
+
+
+def parse_actions(body: bytes) -> tuple[Action, ...]:
+    """Parse and validate a whole broadcast body, raising InvalidAction."""
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        raise InvalidAction("the body is not valid UTF-8 JSON", "body") from None
+    if isinstance(value, dict):
+        return (parse_action(value),)
+    if not isinstance(value, list) or not value:
+        raise InvalidAction("the body must be an action object or a non-empty list of them", "body")
+    if len(value) > MAX_ACTIONS:
+        raise InvalidAction(f"at most {MAX_ACTIONS} actions per request", "body")
+    actions = []
+    for index, item in enumerate(value):
+        try:
+            actions.append(parse_action(item))
+        except InvalidAction as err:
+            raise InvalidAction(str(err), err.field, index) from None
+    return tuple(actions)
+
+
+def parse_action(item: object) -> Action:
+    """One action from its JSON object, raising InvalidAction naming the field."""
+    if not isinstance(item, dict):
+        raise InvalidAction("an action must be a JSON object", "actionName")
+    name = item.get("actionName")
+    cls = ACTION_TYPES.get(name.lower()) if isinstance(name, str) else None
+    if cls is None:
+        raise InvalidAction(f"actionName must be one of: {', '.join(_NAMES)}", "actionName")
+    wire = cls.wire_fields()
+    for key in item:
+        if key != "actionName" and key not in wire:
+            raise InvalidAction(f"{cls.action_name} has no field {key[:64]!r}", key[:64])
+    values: dict[str, Any] = {}
+    data_type = None
+    if "dataType" in wire:
+        data_type = values["data_type"] = _data_type(item)
+    for key, f in wire.items():
+        if key == "dataType":
+            continue
+        if key not in item:
+            if f.default is MISSING:
+                raise InvalidAction(f"{key} is required for {cls.action_name}", key)
+            continue
+        values[f.name] = _CHECKS[key](item[key], key, data_type)
+    return cls(**values)
+
+
+_NAMES = sorted(cls.action_name for cls in ACTION_TYPES.values())
+
+
+def _data_type(item: dict[str, Any]) -> DataType:
+    raw = item.get("dataType", "text")
+    data_type = DataType.parse(raw)
+    if data_type is None:
+        raise InvalidAction("dataType must be text, json or binary", "dataType")
+    return data_type
+
+
+def _text(max_length: int):
+    def check(value: object, key: str, _: DataType | None) -> str:
+        if not isinstance(value, str) or not 1 <= len(value) <= max_length:
+            raise InvalidAction(f"{key} must be a string of 1 to {max_length} characters", key)
+        return value
+    return check
+
+
+def _group(value: object, key: str, _: DataType | None) -> str:
+    if not is_room_name(value):
+        raise InvalidAction(f"{key} must be 1 to 64 letters, digits, '-' or '_'", key)
+    return value
+
+
+def _excluded(value: object, key: str, _: DataType | None) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and 1 <= len(v) <= MAX_ID_LENGTH for v in value
+    ):
+        raise InvalidAction(f"{key} must be a list of connection ids", key)
+    return tuple(value)
+
+
+def _permission(value: object, key: str, _: DataType | None) -> str:
+    for permission in PERMISSIONS:
+        if isinstance(value, str) and value.lower() == permission.lower():
+            return permission
+    raise InvalidAction(f"{key} must be one of: {', '.join(PERMISSIONS)}", key)
+
+
+def _data(value: object, key: str, data_type: DataType | None) -> str | bytes:
+    if data_type is DataType.JSON:
+        return json_message(value)
+    if data_type is DataType.BINARY:
+        return _buffer(value, key)
+    if not isinstance(value, str):
+        raise InvalidAction(f"{key} must be a string when dataType is text", key)
+    return value
+
+
+def _buffer(value: object, key: str) -> bytes:
+    """Binary data in the binding's Buffer form: {"type": "Buffer", "data": [0..255]}."""
+    if isinstance(value, dict) and value.get("type") == "Buffer" and isinstance(value.get("data"), list):
+        octets = value["data"]
+        if all(type(b) is int and 0 <= b <= 255 for b in octets):
+            return bytes(octets)
+    raise InvalidAction(f'{key} must be {{"type": "Buffer", "data": [bytes 0-255]}} when dataType is binary', key)
+
+
+_CHECKS = {
+    "data": _data,
+    "group": _group,
+    "targetName": _group,
+    "userId": _text(MAX_ID_LENGTH),
+    "connectionId": _text(MAX_ID_LENGTH),
+    "reason": _text(MAX_REASON_LENGTH),
+    "excluded": _excluded,
+    "permission": _permission,
+}

@@ -1,0 +1,55 @@
+"""Decide what ``/api/negotiate`` answers.
+
+The ``webPubSubConnection`` binding has already minted a token for the user
+id in the ``x-ms-client-principal-name`` header. That header is only
+trustworthy when App Service Authentication sets it, so in Azure without
+authentication the token is never handed out.
+"""
+
+from __future__ import annotations
+
+import json
+
+from chat.http import HttpReply, error_reply, json_reply
+from chat.settings import Settings
+
+PRINCIPAL_HEADER = "x-ms-client-principal-name"
+MAX_USER_ID_LENGTH = 256
+
+
+def negotiate(connection_info: str | None, user_id: str | None, settings: Settings) -> HttpReply:
+    """The connection JSON for the browser, or a JSON error without the token."""
+    if settings.running_in_azure and not settings.auth_enabled:
+        return error_reply(
+            500,
+            "authentication_not_configured",
+            "App Service Authentication is off, so the caller's identity header "
+            "cannot be trusted; turn it on for this app (see the README)",
+        )
+    if not user_id or not user_id.strip():
+        return error_reply(401, "no_user", f"sign in first: the {PRINCIPAL_HEADER} header is missing", field=PRINCIPAL_HEADER)
+    if len(user_id) > MAX_USER_ID_LENGTH or not user_id.isprintable():
+        return error_reply(
+            400,
+            "invalid_user",
+            f"the {PRINCIPAL_HEADER} header must be 1 to {MAX_USER_ID_LENGTH} printable characters",
+            field=PRINCIPAL_HEADER,
+        )
+    info = _connection_info(connection_info)
+    if info is None:
+        # Never echo the value: it holds an access token.
+        return error_reply(502, "bad_connection_info", "the Web PubSub binding returned no usable connection info")
+    return json_reply(200, info, Cache_Control="no-store")
+
+
+def _connection_info(raw: str | None) -> dict[str, str] | None:
+    try:
+        value = json.loads(raw or "")
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    info = {key: value.get(key) for key in ("url", "baseUrl", "accessToken")}
+    if not all(isinstance(v, str) and v for v in info.values()):
+        return None
+    return info

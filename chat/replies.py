@@ -1,0 +1,80 @@
+"""What a handler answers the service with.
+
+``to_binding()`` gives the dict a trigger function returns: the worker sends a
+dict as ``TypedData.json``, which the extension reads as a JSON object. (A
+returned string is not a JSON object to the extension and is ignored.)
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chat.datatype import DataType
+
+
+class ErrorCode(enum.StrEnum):
+    UNAUTHORIZED = "unauthorized"
+    USER_ERROR = "userError"
+    SERVER_ERROR = "serverError"
+
+    @property
+    def http_status(self) -> int:
+        """The status the service sees for this error (the extension's mapping)."""
+        return {"unauthorized": 401, "userError": 400, "serverError": 500}[self.value]
+
+
+@dataclass(frozen=True)
+class ErrorReply:
+    """Reject the event. A rejected connect closes the client."""
+
+    code: ErrorCode
+    message: str
+
+    def to_binding(self) -> dict[str, Any]:
+        return {"code": self.code.value, "errorMessage": self.message}
+
+
+@dataclass(frozen=True)
+class ConnectReply:
+    """Accept a connection, optionally setting its user, groups, roles and states."""
+
+    user_id: str | None = None
+    groups: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    subprotocol: str | None = None
+    states: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_binding(self) -> dict[str, Any]:
+        reply: dict[str, Any] = {}
+        if self.user_id is not None:
+            reply["userId"] = self.user_id
+        if self.groups:
+            reply["groups"] = list(self.groups)
+        if self.roles:
+            reply["roles"] = list(self.roles)
+        if self.subprotocol is not None:
+            reply["subprotocol"] = self.subprotocol
+        if self.states:
+            reply["states"] = dict(self.states)
+        return reply
+
+
+@dataclass(frozen=True)
+class UserEventReply:
+    """Answer the sender of a user event, optionally updating its states."""
+
+    data: str
+    data_type: DataType = DataType.TEXT
+    states: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_binding(self) -> dict[str, Any]:
+        reply: dict[str, Any] = {"data": self.data, "dataType": self.data_type.value}
+        if self.states:
+            reply["states"] = dict(self.states)
+        return reply
+
+
+Reply = ErrorReply | ConnectReply | UserEventReply

@@ -1,0 +1,77 @@
+"""The app's settings, read from a mapping the caller passes in.
+
+Nothing reads ``os.environ`` at import time: the blueprints build a
+``Settings`` per invocation from the environment, and tests build one from a
+plain dict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from chat.rooms import is_room_name
+
+DEFAULT_ROOM = "lobby"
+DEFAULT_MAX_MESSAGE_LENGTH = 2000
+# A room name is at most 64 characters, so this bounds a connection's states.
+MAX_ROOMS_PER_CONNECTION = 20
+
+
+class SettingsError(ValueError):
+    """A setting is malformed. The message names the setting, never its value."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the handlers need to know about the deployment."""
+
+    allow_anonymous: bool = False
+    default_room: str = DEFAULT_ROOM
+    max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH
+    running_in_azure: bool = False
+    auth_enabled: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Build settings from app settings (environment variables).
+
+        Raises SettingsError naming the first malformed setting.
+        """
+        default_room = env.get("ChatDefaultRoom", DEFAULT_ROOM)
+        if not is_room_name(default_room):
+            raise SettingsError(
+                "ChatDefaultRoom must be 1 to 64 letters, digits, '-' or '_'"
+            )
+        return cls(
+            allow_anonymous=_flag(env, "ChatAllowAnonymous"),
+            default_room=default_room,
+            max_message_length=_positive_int(
+                env, "ChatMaxMessageLength", DEFAULT_MAX_MESSAGE_LENGTH
+            ),
+            # Set by App Service on every instance in Azure, never locally.
+            running_in_azure=bool(env.get("WEBSITE_INSTANCE_ID")),
+            auth_enabled=env.get("WEBSITE_AUTH_ENABLED", "").lower() == "true",
+        )
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "false").strip().lower()
+    if raw in ("true", "1", "yes"):
+        return True
+    if raw in ("false", "0", "no", ""):
+        return False
+    raise SettingsError(f"{name} must be true or false")
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number") from None
+    if not 1 <= value <= 1_000_000:
+        raise SettingsError(f"{name} must be between 1 and 1000000")
+    return value

@@ -1,0 +1,88 @@
+"""Call the trigger functions as the worker does: a JSON string in, a dict back."""
+
+import json
+
+import pytest
+
+from tests import payloads as p
+from tests.payloads import FakeOut
+
+
+@pytest.fixture(autouse=True)
+def clean_settings(monkeypatch):
+    for name in ("ChatAllowAnonymous", "ChatDefaultRoom", "ChatMaxMessageLength"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_connect_returns_the_accept_reply_as_a_dict(functions):
+    reply = functions["connect"](request=p.as_request(p.connect()))
+    assert reply == {"userId": "alice", "groups": ["lobby"], "subprotocol": p.SUBPROTOCOL, "states": {"rooms": ["lobby"]}}
+
+
+def test_connect_reads_the_anonymous_setting_per_invocation(functions, monkeypatch):
+    assert functions["connect"](request=p.as_request(p.connect(user_id=None)))["code"] == "unauthorized"
+    monkeypatch.setenv("ChatAllowAnonymous", "true")
+    assert functions["connect"](request=p.as_request(p.connect(user_id=None)))["userId"] == "guest-AbCdEfGh"
+
+
+def test_connected_sets_presence_actions_and_returns_nothing(functions):
+    out = FakeOut()
+    assert functions["connected"](request=p.as_request(p.connected(rooms=["lobby"])), actions=out) is None
+    (action,) = out.actions()
+    assert action["actionName"] == "sendToGroup" and action["group"] == "lobby" and action["dataType"] == "json"
+    assert json.loads(action["data"])["event"] == "joined"
+
+
+def test_disconnected_sets_one_action_per_room(functions):
+    out = FakeOut()
+    functions["disconnected"](request=p.as_request(p.disconnected(rooms=["lobby", "games"])), actions=out)
+    assert [a["group"] for a in out.actions()] == ["lobby", "games"]
+
+
+def test_message_sends_to_the_room_and_replies_with_an_ack(functions):
+    out = FakeOut()
+    reply = functions["message"](request=p.as_request(p.user_event("message", {"text": "hi"})), actions=out)
+    assert reply["dataType"] == "json" and json.loads(reply["data"])["type"] == "ack"
+    (action,) = out.actions()
+    message = json.loads(action["data"])
+    assert (message["type"], message["from"], message["room"], message["text"]) == ("message", "alice", "lobby", "hi")
+    assert message["at"].endswith("Z")
+
+
+def test_join_replies_with_states_and_sets_two_actions(functions):
+    out = FakeOut()
+    reply = functions["join"](request=p.as_request(p.user_event("join", {"room": "games"})), actions=out)
+    assert reply["states"] == {"rooms": ["lobby", "games"]}
+    assert [a["actionName"] for a in out.actions()] == ["addConnectionToGroup", "sendToGroup"]
+
+
+def test_leave_replies_with_states_and_sets_two_actions(functions):
+    out = FakeOut()
+    reply = functions["leave"](request=p.as_request(p.user_event("leave", {"room": "lobby"})), actions=out)
+    assert reply["states"] == {"rooms": []}
+    assert [a["actionName"] for a in out.actions()] == ["removeConnectionFromGroup", "sendToGroup"]
+
+
+@pytest.mark.parametrize(
+    "name, request_value",
+    [
+        ("message", p.as_request(p.user_event("message", {"text": "x" * 2001}))),
+        ("message", p.as_request(p.user_event("message", {"room": "elsewhere", "text": "x"}))),
+        ("message", p.as_request(p.user_event("message", "not json"))),
+        ("join", p.as_request(p.user_event("join", {"room": "../etc"}))),
+        ("leave", "{broken"),
+        ("message", p.as_request(p.user_event("message", "AAE=", data_type="Binary"))),
+    ],
+)
+def test_bad_input_gets_a_user_error_dict_and_sets_no_action(functions, name, request_value):
+    out = FakeOut()
+    reply = functions[name](request=request_value, actions=out)
+    assert reply["code"] == "userError" and reply["errorMessage"]
+    assert out.values == []
+
+
+def test_the_max_length_setting_applies(functions, monkeypatch):
+    monkeypatch.setenv("ChatMaxMessageLength", "3")
+    out = FakeOut()
+    reply = functions["message"](request=p.as_request(p.user_event("message", {"text": "four"})), actions=out)
+    assert reply["code"] == "userError" and out.values == []

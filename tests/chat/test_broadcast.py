@@ -1,0 +1,149 @@
+import json
+
+import pytest
+
+from chat.actions import ACTION_TYPES, CloseAllConnections, GrantPermission, SendToAll, SendToGroup, SendToUser
+from chat.broadcast import MAX_ACTIONS, MAX_BODY_BYTES, handle_broadcast, parse_actions
+from chat.datatype import DataType
+
+
+def body(value) -> bytes:
+    return json.dumps(value).encode()
+
+
+def error_of(outcome):
+    assert outcome.actions == ()
+    return outcome.response.status, json.loads(outcome.response.body)["error"]
+
+
+def test_one_action_is_accepted_with_202_and_a_summary():
+    outcome = handle_broadcast(body({"actionName": "sendToAll", "data": "hello"}))
+    assert outcome.actions == (SendToAll(data="hello"),)
+    assert outcome.response.status == 202
+    assert outcome.response.headers["Content-Type"] == "application/json"
+    assert json.loads(outcome.response.body) == {"accepted": 1, "actions": {"sendToAll": 1}}
+
+
+def test_a_list_of_actions_is_accepted_in_order():
+    outcome = handle_broadcast(body([
+        {"actionName": "sendToGroup", "group": "lobby", "data": "a"},
+        {"actionName": "sendToUser", "userId": "bob", "data": "b", "dataType": "text"},
+        {"actionName": "sendToGroup", "group": "games", "data": "c", "excluded": ["c1"]},
+    ]))
+    assert outcome.actions == (
+        SendToGroup(group="lobby", data="a"),
+        SendToUser(user_id="bob", data="b"),
+        SendToGroup(group="games", data="c", excluded=("c1",)),
+    )
+    assert json.loads(outcome.response.body) == {"accepted": 3, "actions": {"sendToGroup": 2, "sendToUser": 1}}
+
+
+def test_action_names_and_data_types_are_case_insensitive():
+    (action,) = parse_actions(body({"actionName": "SendToAll", "data": 1, "dataType": "JSON"}))
+    assert action == SendToAll(data="1", data_type=DataType.JSON)
+
+
+def test_json_data_may_be_any_json_value_and_is_serialized():
+    (action,) = parse_actions(body({"actionName": "sendToAll", "dataType": "json", "data": {"n": [1, 2]}}))
+    assert action.data == '{"n":[1,2]}'
+    (action,) = parse_actions(body({"actionName": "sendToAll", "dataType": "json", "data": "text"}))
+    assert action.data == '"text"'
+
+
+def test_binary_data_in_buffer_form_becomes_bytes():
+    (action,) = parse_actions(body({"actionName": "sendToAll", "dataType": "binary", "data": {"type": "Buffer", "data": [0, 255]}}))
+    assert action.data == b"\x00\xff"
+    assert action.to_binding()["data"] == {"type": "Buffer", "data": [0, 255]}
+
+
+def test_every_one_of_the_14_actions_parses_and_round_trips_to_its_binding_form():
+    samples = [
+        {"actionName": "sendToAll", "data": "d", "dataType": "text", "excluded": ["c"]},
+        {"actionName": "sendToGroup", "group": "g", "data": "d", "dataType": "text", "excluded": []},
+        {"actionName": "sendToUser", "userId": "u", "data": "d", "dataType": "text"},
+        {"actionName": "sendToConnection", "connectionId": "c", "data": "d", "dataType": "text"},
+        {"actionName": "addUserToGroup", "userId": "u", "group": "g"},
+        {"actionName": "removeUserFromGroup", "userId": "u", "group": "g"},
+        {"actionName": "removeUserFromAllGroups", "userId": "u"},
+        {"actionName": "addConnectionToGroup", "connectionId": "c", "group": "g"},
+        {"actionName": "removeConnectionFromGroup", "connectionId": "c", "group": "g"},
+        {"actionName": "closeAllConnections", "excluded": ["c"], "reason": "r"},
+        {"actionName": "closeClientConnection", "connectionId": "c", "reason": "r"},
+        {"actionName": "closeGroupConnections", "group": "g", "excluded": ["c"], "reason": "r"},
+        {"actionName": "grantPermission", "connectionId": "c", "permission": "sendToGroup", "targetName": "g"},
+        {"actionName": "revokePermission", "connectionId": "c", "permission": "joinLeaveGroup", "targetName": "g"},
+    ]
+    assert {s["actionName"].lower() for s in samples} == set(ACTION_TYPES)
+    actions = parse_actions(body(samples))
+    assert [a.to_binding() for a in actions] == samples
+
+
+def test_optional_fields_are_left_out_of_the_binding_form_when_absent():
+    (action,) = parse_actions(body({"actionName": "closeAllConnections"}))
+    assert action == CloseAllConnections()
+    assert action.to_binding() == {"actionName": "closeAllConnections", "excluded": []}
+
+
+def test_permission_names_are_normalised():
+    (action,) = parse_actions(body({"actionName": "grantPermission", "connectionId": "c", "permission": "SENDTOGROUP"}))
+    assert action == GrantPermission(connection_id="c", permission="sendToGroup")
+
+
+@pytest.mark.parametrize(
+    "action, field",
+    [
+        ({"actionName": "sendEverywhere", "data": "x"}, "actionName"),
+        ({"data": "x"}, "actionName"),
+        ({"actionName": 5}, "actionName"),
+        ({"actionName": "sendToGroup", "data": "x"}, "group"),
+        ({"actionName": "sendToGroup", "group": "no spaces", "data": "x"}, "group"),
+        ({"actionName": "sendToGroup", "group": "g" * 65, "data": "x"}, "group"),
+        ({"actionName": "sendToGroup", "group": "g"}, "data"),
+        ({"actionName": "sendToAll", "data": {"a": 1}}, "data"),
+        ({"actionName": "sendToAll", "data": "x", "dataType": "xml"}, "dataType"),
+        ({"actionName": "sendToAll", "data": [1], "dataType": "binary"}, "data"),
+        ({"actionName": "sendToAll", "data": {"type": "Buffer", "data": [256]}, "dataType": "binary"}, "data"),
+        ({"actionName": "sendToAll", "data": {"type": "Buffer", "data": [True]}, "dataType": "binary"}, "data"),
+        ({"actionName": "sendToAll", "data": "x", "excluded": "c1"}, "excluded"),
+        ({"actionName": "sendToAll", "data": "x", "excluded": [""]}, "excluded"),
+        ({"actionName": "sendToUser", "userId": "", "data": "x"}, "userId"),
+        ({"actionName": "sendToUser", "userId": "u" * 1025, "data": "x"}, "userId"),
+        ({"actionName": "sendToConnection", "connectionId": 12, "data": "x"}, "connectionId"),
+        ({"actionName": "grantPermission", "connectionId": "c", "permission": "admin"}, "permission"),
+        ({"actionName": "sendToAll", "data": "x", "filter": "userId eq 'a'"}, "filter"),
+        ({"actionName": "sendToAll", "data": "x", "grop": "typo"}, "grop"),
+    ],
+)
+def test_an_invalid_action_is_a_400_naming_the_field(action, field):
+    status, error = error_of(handle_broadcast(body(action)))
+    assert status == 400
+    assert error["code"] == "invalid_action"
+    assert error["field"] == field
+    assert "index" not in error
+
+
+def test_one_invalid_action_in_a_list_sends_nothing_and_names_its_index():
+    outcome = handle_broadcast(body([
+        {"actionName": "sendToAll", "data": "fine"},
+        {"actionName": "sendToAll", "data": "fine"},
+        {"actionName": "sendToGroup", "data": "no group"},
+    ]))
+    status, error = error_of(outcome)
+    assert (status, error["index"], error["field"]) == (400, 2, "group")
+
+
+@pytest.mark.parametrize("raw", [b"", b"{", b"\xff\xfe", b"null", b"42", b'"x"', b"[]", b"[1]"])
+def test_a_body_that_is_not_actions_is_a_400(raw):
+    status, error = error_of(handle_broadcast(raw))
+    assert status == 400 and error["field"] in ("body", "actionName")
+
+
+def test_too_many_actions_are_refused():
+    status, error = error_of(handle_broadcast(body([{"actionName": "sendToAll", "data": "x"}] * (MAX_ACTIONS + 1))))
+    assert (status, error["field"]) == (400, "body")
+
+
+def test_a_body_over_the_size_limit_is_a_413():
+    raw = body({"actionName": "sendToAll", "data": "x" * MAX_BODY_BYTES})
+    status, error = error_of(handle_broadcast(raw))
+    assert (status, error["code"], error["field"]) == (413, "body_too_large", "body")

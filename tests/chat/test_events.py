@@ -1,0 +1,85 @@
+"""Pin the payload shapes of the contract (section 2) the parser relies on."""
+
+import json
+
+import pytest
+
+from chat.datatype import DataType
+from chat.events import (
+    ConnectedEvent,
+    ConnectEvent,
+    DisconnectedEvent,
+    EventType,
+    InvalidEvent,
+    UserEvent,
+    parse_event,
+)
+from tests import payloads as p
+
+
+def test_a_connect_event_is_parsed_with_pascal_case_enums_and_array_values():
+    event = parse_event(p.as_request(p.connect()))
+    assert isinstance(event, ConnectEvent)
+    ctx = event.context
+    assert (ctx.event_type, ctx.event_name, ctx.hub) == (EventType.SYSTEM, "connect", "chat")
+    assert (ctx.connection_id, ctx.user_id, ctx.origin) == ("AbCdEfGh123-conn", "alice", "myresource.webpubsub.azure.com")
+    assert ctx.headers["Host"] == ("localhost:7071",)
+    assert event.claims["role"] == ("reader", "writer")
+    assert event.query == {"access_token": ("eyJ.redacted.jwt",)}
+    assert event.subprotocols == (p.SUBPROTOCOL,)
+    # Certificates keep the extension's PascalCase `Thumbprint`.
+    assert event.client_certificate_thumbprints == ("ABCDEF0123",)
+
+
+def test_states_arrive_as_raw_json_values():
+    payload = p.connected(rooms=["lobby", "games"])
+    payload["connectionContext"]["states"]["profile"] = {"theme": "dark"}
+    event = parse_event(p.as_request(payload))
+    assert isinstance(event, ConnectedEvent)
+    assert event.context.states == {"rooms": ["lobby", "games"], "profile": {"theme": "dark"}}
+
+
+def test_a_user_event_keeps_its_json_data_as_a_string():
+    event = parse_event(p.as_request(p.user_event("message", {"text": "hi"})))
+    assert isinstance(event, UserEvent)
+    assert (event.data, event.data_type) == ('{"text": "hi"}', DataType.JSON)
+    assert event.context.event_type is EventType.USER
+
+
+@pytest.mark.parametrize("raw, expected", [("Text", DataType.TEXT), ("json", DataType.JSON), ("BINARY", DataType.BINARY)])
+def test_data_types_parse_in_any_case(raw, expected):
+    assert parse_event(p.as_request(p.user_event("message", "x", data_type=raw))).data_type is expected
+
+
+def test_a_user_event_without_data_has_empty_text():
+    payload = {"connectionContext": p.context("User", "message")}
+    event = parse_event(json.dumps(payload))
+    assert (event.data, event.data_type) == ("", DataType.TEXT)
+
+
+def test_a_disconnected_event_carries_its_optional_reason():
+    assert parse_event(p.as_request(p.disconnected())).reason == "client closed"
+    event = parse_event(p.as_request(p.disconnected(reason=None)))
+    assert isinstance(event, DisconnectedEvent) and event.reason is None
+
+
+def test_keys_are_matched_case_insensitively_and_single_header_strings_accepted():
+    payload = {"ConnectionContext": {**p.context(), "Headers": {"Host": "one"}}}
+    event = parse_event(payload)
+    assert event.context.headers == {"Host": ("one",)}
+
+
+def test_a_missing_user_id_parses_as_none():
+    assert parse_event(p.as_request(p.connect(user_id=None))).context.user_id is None
+
+
+def test_states_must_be_an_object():
+    payload = p.connected()
+    payload["connectionContext"]["states"] = ["lobby"]
+    with pytest.raises(InvalidEvent, match="states must be an object"):
+        parse_event(payload)
+
+
+def test_deeply_nested_json_is_an_invalid_event_not_a_crash():
+    with pytest.raises(InvalidEvent):
+        parse_event("[" * 100_000)

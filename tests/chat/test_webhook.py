@@ -1,0 +1,116 @@
+import base64
+import json
+
+import pytest
+
+from chat.actions import AddConnectionToGroup, SendToGroup
+from chat.settings import Settings
+from chat.webhook import encode_states, handle_webhook
+from tests import payloads as p
+
+SETTINGS = Settings()
+
+
+def call(context: str):
+    return handle_webhook(context, SETTINGS, p.NOW)
+
+
+def states_header(response) -> dict:
+    return json.loads(base64.b64decode(response.headers["ce-connectionState"]))
+
+
+def test_a_preflight_is_answered_with_the_context_response():
+    ctx = p.web_context(
+        None,
+        isPreflight=True,
+        response={"status": 200, "body": None, "headers": {"WebHook-Allowed-Origin": ["*"]}},
+    )
+    outcome = call(ctx)
+    assert outcome.response.status == 200
+    assert outcome.response.headers == {"WebHook-Allowed-Origin": "*"}
+    assert outcome.actions == ()
+
+
+def test_a_context_error_is_answered_as_is_and_sends_nothing():
+    ctx = p.web_context(
+        p.user_event("message", {"text": "x"}),
+        hasError=True,
+        errorMessage="Signature validation failed.",
+        response={"status": 401, "body": "Signature validation failed.", "headers": {}},
+    )
+    outcome = call(ctx)
+    assert (outcome.response.status, outcome.response.body) == (401, b"Signature validation failed.")
+    assert outcome.actions == ()
+
+
+def test_connect_is_answered_with_a_json_body_and_the_states_in_the_header():
+    outcome = call(p.web_context(p.connect()))
+    response = outcome.response
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "application/json"
+    assert json.loads(response.body) == {"userId": "alice", "groups": ["lobby"], "subprotocol": p.SUBPROTOCOL}
+    assert states_header(response) == {"rooms": ["lobby"]}
+    assert outcome.actions == ()
+
+
+def test_a_rejected_connect_is_a_401_with_the_message_as_text():
+    response = call(p.web_context(p.connect(user_id=None))).response
+    assert response.status == 401
+    assert response.headers["Content-Type"] == "text/plain"
+    assert response.body == b"sign in first: the connection has no user id"
+
+
+def test_a_message_is_answered_with_a_json_body_and_its_actions():
+    outcome = call(p.web_context(p.user_event("message", {"text": "hi"})))
+    assert outcome.response.status == 200
+    assert outcome.response.headers == {"Content-Type": "application/json"}
+    assert json.loads(outcome.response.body)["event"] == "message"
+    (action,) = outcome.actions
+    assert isinstance(action, SendToGroup) and json.loads(action.data)["text"] == "hi"
+
+
+def test_a_join_merges_new_states_with_the_existing_ones_in_the_header():
+    request = p.user_event("join", {"room": "games"})
+    request["connectionContext"]["states"]["theme"] = "dark"
+    outcome = call(p.web_context(request))
+    assert states_header(outcome.response) == {"rooms": ["lobby", "games"], "theme": "dark"}
+    assert AddConnectionToGroup(connection_id="AbCdEfGh123-conn", group="games") in outcome.actions
+
+
+def test_a_user_error_is_a_400_and_sends_nothing():
+    outcome = call(p.web_context(p.user_event("message", {"room": "games", "text": "x"})))
+    assert outcome.response.status == 400
+    assert b"join room 'games'" in outcome.response.body
+    assert outcome.actions == ()
+
+
+def test_connected_is_a_bare_200_with_presence_actions():
+    outcome = call(p.web_context(p.connected(rooms=["lobby"])))
+    assert (outcome.response.status, outcome.response.body) == (200, b"")
+    assert len(outcome.actions) == 1
+
+
+def test_an_unknown_user_event_over_http_is_a_400():
+    outcome = call(p.web_context(p.user_event("dance", {})))
+    assert outcome.response.status == 400 and outcome.actions == ()
+
+
+@pytest.mark.parametrize("context", [None, "", "{", "[]", "null"])
+def test_a_malformed_context_is_a_400_json_error(context):
+    response = call(context).response
+    assert response.status == 400
+    assert json.loads(response.body)["error"]["code"] == "invalid_context"
+
+
+def test_a_context_without_a_request_is_a_400():
+    response = call(p.web_context(None)).response
+    assert response.status == 400 and b"request must be an object" in response.body
+
+
+@pytest.mark.parametrize("response", [None, {"status": "200"}, {"status": 9000}, {"status": True}])
+def test_a_preflight_with_a_malformed_response_is_a_400(response):
+    assert call(p.web_context(None, isPreflight=True, response=response)).response.status == 400
+
+
+def test_encoded_states_are_base64_of_a_json_object():
+    assert base64.b64decode(encode_states({"rooms": ["a"]})) == b'{"rooms":["a"]}'
