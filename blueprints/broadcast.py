@@ -11,6 +11,8 @@ bp = func.Blueprint()
 
 @bp.function_name("broadcast")
 @bp.route(route="broadcast", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
-@bp.generic_output_binding(arg_name="actions", type=bindings.OUTPUT, hub=bindings.HUB, connection=bindings.CONNECTION)
+@bp.generic_output_binding(
+    arg_name="actions", type=bindings.OUTPUT, hub=bindings.HUB, connection=bindings.CONNECTION
+)
 def broadcast(req: func.HttpRequest, actions: func.Out[str]) -> func.HttpResponse:
     return respond(handle_broadcast(req.get_body()), actions)

@@ -20,4 +20,6 @@ def page(req: func.HttpRequest) -> func.HttpResponse:
     if asset is None:
         return http_response(error_reply(404, "not_found", "no such file", field="asset"))
     body = (WEB_ROOT / asset.filename).read_bytes()
-    return http_response(HttpReply(200, body, {"Content-Type": asset.content_type, "Cache-Control": "no-cache"}))
+    return http_response(
+        HttpReply(200, body, {"Content-Type": asset.content_type, "Cache-Control": "no-cache"})
+    )

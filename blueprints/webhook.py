@@ -16,6 +16,8 @@ bp = func.Blueprint()
 @bp.function_name("webhook")
 @bp.route(route="webpubsub", methods=["OPTIONS", "POST"], auth_level=func.AuthLevel.FUNCTION)
 @bp.generic_input_binding(arg_name="context", type=bindings.CONTEXT, connections=[bindings.CONNECTION])
-@bp.generic_output_binding(arg_name="actions", type=bindings.OUTPUT, hub=bindings.HUB, connection=bindings.CONNECTION)
+@bp.generic_output_binding(
+    arg_name="actions", type=bindings.OUTPUT, hub=bindings.HUB, connection=bindings.CONNECTION
+)
 def webhook(req: func.HttpRequest, context: str, actions: func.Out[str]) -> func.HttpResponse:
     return respond(handle_webhook(context, settings(), now()), actions)

@@ -146,11 +146,20 @@ class RevokePermission(Action):
 ACTION_TYPES: dict[str, type[Action]] = {
     cls.action_name.lower(): cls
     for cls in (
-        SendToAll, SendToGroup, SendToUser, SendToConnection,
-        AddUserToGroup, RemoveUserFromGroup, RemoveUserFromAllGroups,
-        AddConnectionToGroup, RemoveConnectionFromGroup,
-        CloseAllConnections, CloseClientConnection, CloseGroupConnections,
-        GrantPermission, RevokePermission,
+        SendToAll,
+        SendToGroup,
+        SendToUser,
+        SendToConnection,
+        AddUserToGroup,
+        RemoveUserFromGroup,
+        RemoveUserFromAllGroups,
+        AddConnectionToGroup,
+        RemoveConnectionFromGroup,
+        CloseAllConnections,
+        CloseClientConnection,
+        CloseGroupConnections,
+        GrantPermission,
+        RevokePermission,
     )
 }
 """Every action class by its lower-cased ``actionName``."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import MISSING
 from typing import Any
 
@@ -35,7 +36,9 @@ def handle_broadcast(body: bytes) -> HttpOutcome:
     """202 with a summary and the actions, or a 4xx naming what is wrong."""
     if len(body) > MAX_BODY_BYTES:
         return HttpOutcome(
-            error_reply(413, "body_too_large", f"the body is larger than {MAX_BODY_BYTES} bytes", field="body")
+            error_reply(
+                413, "body_too_large", f"the body is larger than {MAX_BODY_BYTES} bytes", field="body"
+            )
         )
     try:
         actions = parse_actions(body)
@@ -107,11 +110,15 @@ def _data_type(item: dict[str, Any]) -> DataType:
     return data_type
 
 
-def _text(max_length: int):
+Check = Callable[[object, str, "DataType | None"], object]
+
+
+def _text(max_length: int) -> Check:
     def check(value: object, key: str, _: DataType | None) -> str:
         if not isinstance(value, str) or not 1 <= len(value) <= max_length:
             raise InvalidAction(f"{key} must be a string of 1 to {max_length} characters", key)
         return value
+
     return check
 
 
@@ -152,10 +159,12 @@ def _buffer(value: object, key: str) -> bytes:
         octets = value["data"]
         if all(type(b) is int and 0 <= b <= 255 for b in octets):
             return bytes(octets)
-    raise InvalidAction(f'{key} must be {{"type": "Buffer", "data": [bytes 0-255]}} when dataType is binary', key)
+    raise InvalidAction(
+        f'{key} must be {{"type": "Buffer", "data": [bytes 0-255]}} when dataType is binary', key
+    )
 
 
-_CHECKS = {
+_CHECKS: dict[str, Check] = {
     "data": _data,
     "group": _group,
     "targetName": _group,

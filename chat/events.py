@@ -76,7 +76,7 @@ class DisconnectedEvent:
 Event = ConnectEvent | ConnectedEvent | UserEvent | DisconnectedEvent
 
 
-def parse_event(raw: str | bytes | Mapping[str, Any]) -> Event:
+def parse_event(raw: object) -> Event:
     """Parse a trigger ``request`` value (JSON text or an already-decoded object)."""
     if isinstance(raw, (str, bytes, bytearray)):
         try:

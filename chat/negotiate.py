@@ -27,7 +27,9 @@ def negotiate(connection_info: str | None, user_id: str | None, settings: Settin
             "cannot be trusted; turn it on for this app (see the README)",
         )
     if not user_id or not user_id.strip():
-        return error_reply(401, "no_user", f"sign in first: the {PRINCIPAL_HEADER} header is missing", field=PRINCIPAL_HEADER)
+        return error_reply(
+            401, "no_user", f"sign in first: the {PRINCIPAL_HEADER} header is missing", field=PRINCIPAL_HEADER
+        )
     if len(user_id) > MAX_USER_ID_LENGTH or not user_id.isprintable():
         return error_reply(
             400,
@@ -38,7 +40,9 @@ def negotiate(connection_info: str | None, user_id: str | None, settings: Settin
     info = _connection_info(connection_info)
     if info is None:
         # Never echo the value: it holds an access token.
-        return error_reply(502, "bad_connection_info", "the Web PubSub binding returned no usable connection info")
+        return error_reply(
+            502, "bad_connection_info", "the Web PubSub binding returned no usable connection info"
+        )
     return json_reply(200, info, Cache_Control="no-store")
 
 
@@ -49,7 +53,10 @@ def _connection_info(raw: str | None) -> dict[str, str] | None:
         return None
     if not isinstance(value, dict):
         return None
-    info = {key: value.get(key) for key in ("url", "baseUrl", "accessToken")}
-    if not all(isinstance(v, str) and v for v in info.values()):
-        return None
+    info: dict[str, str] = {}
+    for key in ("url", "baseUrl", "accessToken"):
+        field = value.get(key)
+        if not isinstance(field, str) or not field:
+            return None
+        info[key] = field
     return info

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from typing import TypeGuard
 
 ROOMS_STATE = "rooms"
 MAX_ROOM_LENGTH = 64
@@ -17,7 +18,7 @@ MAX_ROOM_LENGTH = 64
 _ROOM = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-def is_room_name(value: object) -> bool:
+def is_room_name(value: object) -> TypeGuard[str]:
     """True when ``value`` is 1 to 64 ASCII letters, digits, '-' or '_'."""
     return isinstance(value, str) and _ROOM.fullmatch(value) is not None
 

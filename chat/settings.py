@@ -40,15 +40,11 @@ class Settings:
         """
         default_room = env.get("ChatDefaultRoom", DEFAULT_ROOM)
         if not is_room_name(default_room):
-            raise SettingsError(
-                "ChatDefaultRoom must be 1 to 64 letters, digits, '-' or '_'"
-            )
+            raise SettingsError("ChatDefaultRoom must be 1 to 64 letters, digits, '-' or '_'")
         return cls(
             allow_anonymous=_flag(env, "ChatAllowAnonymous"),
             default_room=default_room,
-            max_message_length=_positive_int(
-                env, "ChatMaxMessageLength", DEFAULT_MAX_MESSAGE_LENGTH
-            ),
+            max_message_length=_positive_int(env, "ChatMaxMessageLength", DEFAULT_MAX_MESSAGE_LENGTH),
             # Set by App Service on every instance in Azure, never locally.
             running_in_azure=bool(env.get("WEBSITE_INSTANCE_ID")),
             auth_enabled=env.get("WEBSITE_AUTH_ENABLED", "").lower() == "true",

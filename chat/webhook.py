@@ -74,7 +74,9 @@ def _error(reply: ErrorReply) -> HttpReply:
 
 def _context_response(response: object) -> HttpReply:
     """The extension's own answer (preflight or validation failure), as it gave it."""
-    status = response.get("status") if isinstance(response, dict) else None
+    if not isinstance(response, dict):
+        return HttpReply(400)
+    status = response.get("status")
     if type(status) is not int or not 100 <= status <= 599:
         return HttpReply(400)
     body = response.get("body")

@@ -44,7 +44,9 @@ def context(
     return ctx
 
 
-def connect(*, user_id: str | None = "alice", subprotocols: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+def connect(
+    *, user_id: str | None = "alice", subprotocols: list[str] | None = None, **extra: Any
+) -> dict[str, Any]:
     return {
         "connectionContext": context("System", "connect", user_id=user_id),
         "claims": {"sub": [user_id] if user_id else [], "role": ["reader", "writer"]},

@@ -25,13 +25,26 @@ def trigger(event_type, event_name):
 
 
 def http(route, methods, auth):
-    return {"direction": "IN", "type": "httpTrigger", "name": "req", "methods": methods, "authLevel": auth, "route": route}
+    return {
+        "direction": "IN",
+        "type": "httpTrigger",
+        "name": "req",
+        "methods": methods,
+        "authLevel": auth,
+        "route": route,
+    }
 
 
 EXPECTED = {
     "negotiate": [
-        {"direction": "IN", "type": "webPubSubConnection", "name": "connection", "hub": HUB, "connection": CONN,
-         "userId": "{headers.x-ms-client-principal-name}"},
+        {
+            "direction": "IN",
+            "type": "webPubSubConnection",
+            "name": "connection",
+            "hub": HUB,
+            "connection": CONN,
+            "userId": "{headers.x-ms-client-principal-name}",
+        },
         http("negotiate", ["GET", "POST"], "ANONYMOUS"),
         HTTP_OUT,
     ],
@@ -53,7 +66,10 @@ EXPECTED = {
 
 
 def indexed():
-    return {f.get_function_name(): [json.loads(b) for b in f.get_raw_bindings()] for f in create_app().get_functions()}
+    return {
+        f.get_function_name(): [json.loads(b) for b in f.get_raw_bindings()]
+        for f in create_app().get_functions()
+    }
 
 
 def key(binding):

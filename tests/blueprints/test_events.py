@@ -16,7 +16,12 @@ def clean_settings(monkeypatch):
 
 def test_connect_returns_the_accept_reply_as_a_dict(functions):
     reply = functions["connect"](request=p.as_request(p.connect()))
-    assert reply == {"userId": "alice", "groups": ["lobby"], "subprotocol": p.SUBPROTOCOL, "states": {"rooms": ["lobby"]}}
+    assert reply == {
+        "userId": "alice",
+        "groups": ["lobby"],
+        "subprotocol": p.SUBPROTOCOL,
+        "states": {"rooms": ["lobby"]},
+    }
 
 
 def test_connect_reads_the_anonymous_setting_per_invocation(functions, monkeypatch):
@@ -29,7 +34,9 @@ def test_connected_sets_presence_actions_and_returns_nothing(functions):
     out = FakeOut()
     assert functions["connected"](request=p.as_request(p.connected(rooms=["lobby"])), actions=out) is None
     (action,) = out.actions()
-    assert action["actionName"] == "sendToGroup" and action["group"] == "lobby" and action["dataType"] == "json"
+    assert (
+        action["actionName"] == "sendToGroup" and action["group"] == "lobby" and action["dataType"] == "json"
+    )
     assert json.loads(action["data"])["event"] == "joined"
 
 
@@ -45,7 +52,12 @@ def test_message_sends_to_the_room_and_replies_with_an_ack(functions):
     assert reply["dataType"] == "json" and json.loads(reply["data"])["type"] == "ack"
     (action,) = out.actions()
     message = json.loads(action["data"])
-    assert (message["type"], message["from"], message["room"], message["text"]) == ("message", "alice", "lobby", "hi")
+    assert (message["type"], message["from"], message["room"], message["text"]) == (
+        "message",
+        "alice",
+        "lobby",
+        "hi",
+    )
     assert message["at"].endswith("Z")
 
 

@@ -2,7 +2,14 @@ import json
 
 import pytest
 
-from chat.actions import ACTION_TYPES, CloseAllConnections, GrantPermission, SendToAll, SendToGroup, SendToUser
+from chat.actions import (
+    ACTION_TYPES,
+    CloseAllConnections,
+    GrantPermission,
+    SendToAll,
+    SendToGroup,
+    SendToUser,
+)
 from chat.broadcast import MAX_ACTIONS, MAX_BODY_BYTES, handle_broadcast, parse_actions
 from chat.datatype import DataType
 
@@ -25,17 +32,24 @@ def test_one_action_is_accepted_with_202_and_a_summary():
 
 
 def test_a_list_of_actions_is_accepted_in_order():
-    outcome = handle_broadcast(body([
-        {"actionName": "sendToGroup", "group": "lobby", "data": "a"},
-        {"actionName": "sendToUser", "userId": "bob", "data": "b", "dataType": "text"},
-        {"actionName": "sendToGroup", "group": "games", "data": "c", "excluded": ["c1"]},
-    ]))
+    outcome = handle_broadcast(
+        body(
+            [
+                {"actionName": "sendToGroup", "group": "lobby", "data": "a"},
+                {"actionName": "sendToUser", "userId": "bob", "data": "b", "dataType": "text"},
+                {"actionName": "sendToGroup", "group": "games", "data": "c", "excluded": ["c1"]},
+            ]
+        )
+    )
     assert outcome.actions == (
         SendToGroup(group="lobby", data="a"),
         SendToUser(user_id="bob", data="b"),
         SendToGroup(group="games", data="c", excluded=("c1",)),
     )
-    assert json.loads(outcome.response.body) == {"accepted": 3, "actions": {"sendToGroup": 2, "sendToUser": 1}}
+    assert json.loads(outcome.response.body) == {
+        "accepted": 3,
+        "actions": {"sendToGroup": 2, "sendToUser": 1},
+    }
 
 
 def test_action_names_and_data_types_are_case_insensitive():
@@ -51,7 +65,9 @@ def test_json_data_may_be_any_json_value_and_is_serialized():
 
 
 def test_binary_data_in_buffer_form_becomes_bytes():
-    (action,) = parse_actions(body({"actionName": "sendToAll", "dataType": "binary", "data": {"type": "Buffer", "data": [0, 255]}}))
+    (action,) = parse_actions(
+        body({"actionName": "sendToAll", "dataType": "binary", "data": {"type": "Buffer", "data": [0, 255]}})
+    )
     assert action.data == b"\x00\xff"
     assert action.to_binding()["data"] == {"type": "Buffer", "data": [0, 255]}
 
@@ -70,8 +86,18 @@ def test_every_one_of_the_14_actions_parses_and_round_trips_to_its_binding_form(
         {"actionName": "closeAllConnections", "excluded": ["c"], "reason": "r"},
         {"actionName": "closeClientConnection", "connectionId": "c", "reason": "r"},
         {"actionName": "closeGroupConnections", "group": "g", "excluded": ["c"], "reason": "r"},
-        {"actionName": "grantPermission", "connectionId": "c", "permission": "sendToGroup", "targetName": "g"},
-        {"actionName": "revokePermission", "connectionId": "c", "permission": "joinLeaveGroup", "targetName": "g"},
+        {
+            "actionName": "grantPermission",
+            "connectionId": "c",
+            "permission": "sendToGroup",
+            "targetName": "g",
+        },
+        {
+            "actionName": "revokePermission",
+            "connectionId": "c",
+            "permission": "joinLeaveGroup",
+            "targetName": "g",
+        },
     ]
     assert {s["actionName"].lower() for s in samples} == set(ACTION_TYPES)
     actions = parse_actions(body(samples))
@@ -85,7 +111,9 @@ def test_optional_fields_are_left_out_of_the_binding_form_when_absent():
 
 
 def test_permission_names_are_normalised():
-    (action,) = parse_actions(body({"actionName": "grantPermission", "connectionId": "c", "permission": "SENDTOGROUP"}))
+    (action,) = parse_actions(
+        body({"actionName": "grantPermission", "connectionId": "c", "permission": "SENDTOGROUP"})
+    )
     assert action == GrantPermission(connection_id="c", permission="sendToGroup")
 
 
@@ -102,8 +130,14 @@ def test_permission_names_are_normalised():
         ({"actionName": "sendToAll", "data": {"a": 1}}, "data"),
         ({"actionName": "sendToAll", "data": "x", "dataType": "xml"}, "dataType"),
         ({"actionName": "sendToAll", "data": [1], "dataType": "binary"}, "data"),
-        ({"actionName": "sendToAll", "data": {"type": "Buffer", "data": [256]}, "dataType": "binary"}, "data"),
-        ({"actionName": "sendToAll", "data": {"type": "Buffer", "data": [True]}, "dataType": "binary"}, "data"),
+        (
+            {"actionName": "sendToAll", "data": {"type": "Buffer", "data": [256]}, "dataType": "binary"},
+            "data",
+        ),
+        (
+            {"actionName": "sendToAll", "data": {"type": "Buffer", "data": [True]}, "dataType": "binary"},
+            "data",
+        ),
         ({"actionName": "sendToAll", "data": "x", "excluded": "c1"}, "excluded"),
         ({"actionName": "sendToAll", "data": "x", "excluded": [""]}, "excluded"),
         ({"actionName": "sendToUser", "userId": "", "data": "x"}, "userId"),
@@ -123,11 +157,15 @@ def test_an_invalid_action_is_a_400_naming_the_field(action, field):
 
 
 def test_one_invalid_action_in_a_list_sends_nothing_and_names_its_index():
-    outcome = handle_broadcast(body([
-        {"actionName": "sendToAll", "data": "fine"},
-        {"actionName": "sendToAll", "data": "fine"},
-        {"actionName": "sendToGroup", "data": "no group"},
-    ]))
+    outcome = handle_broadcast(
+        body(
+            [
+                {"actionName": "sendToAll", "data": "fine"},
+                {"actionName": "sendToAll", "data": "fine"},
+                {"actionName": "sendToGroup", "data": "no group"},
+            ]
+        )
+    )
     status, error = error_of(outcome)
     assert (status, error["index"], error["field"]) == (400, 2, "group")
 
@@ -139,7 +177,9 @@ def test_a_body_that_is_not_actions_is_a_400(raw):
 
 
 def test_too_many_actions_are_refused():
-    status, error = error_of(handle_broadcast(body([{"actionName": "sendToAll", "data": "x"}] * (MAX_ACTIONS + 1))))
+    status, error = error_of(
+        handle_broadcast(body([{"actionName": "sendToAll", "data": "x"}] * (MAX_ACTIONS + 1)))
+    )
     assert (status, error["field"]) == (400, "body")
 
 

@@ -22,7 +22,11 @@ def test_a_connect_event_is_parsed_with_pascal_case_enums_and_array_values():
     assert isinstance(event, ConnectEvent)
     ctx = event.context
     assert (ctx.event_type, ctx.event_name, ctx.hub) == (EventType.SYSTEM, "connect", "chat")
-    assert (ctx.connection_id, ctx.user_id, ctx.origin) == ("AbCdEfGh123-conn", "alice", "myresource.webpubsub.azure.com")
+    assert (ctx.connection_id, ctx.user_id, ctx.origin) == (
+        "AbCdEfGh123-conn",
+        "alice",
+        "myresource.webpubsub.azure.com",
+    )
     assert ctx.headers["Host"] == ("localhost:7071",)
     assert event.claims["role"] == ("reader", "writer")
     assert event.query == {"access_token": ("eyJ.redacted.jwt",)}
@@ -46,7 +50,9 @@ def test_a_user_event_keeps_its_json_data_as_a_string():
     assert event.context.event_type is EventType.USER
 
 
-@pytest.mark.parametrize("raw, expected", [("Text", DataType.TEXT), ("json", DataType.JSON), ("BINARY", DataType.BINARY)])
+@pytest.mark.parametrize(
+    "raw, expected", [("Text", DataType.TEXT), ("json", DataType.JSON), ("BINARY", DataType.BINARY)]
+)
 def test_data_types_parse_in_any_case(raw, expected):
     assert parse_event(p.as_request(p.user_event("message", "x", data_type=raw))).data_type is expected
 

@@ -126,7 +126,9 @@ def test_a_json_message_goes_to_its_room_and_the_sender_gets_an_ack():
         ("games", {"type": "message", "from": "alice", "room": "games", "text": "hi all", "at": p.NOW_ISO})
     ]
     assert outcome.reply == UserEventReply(
-        data=json.dumps({"type": "ack", "event": "message", "room": "games", "at": p.NOW_ISO}, separators=(",", ":")),
+        data=json.dumps(
+            {"type": "ack", "event": "message", "room": "games", "at": p.NOW_ISO}, separators=(",", ":")
+        ),
         data_type=DataType.JSON,
     )
     assert outcome.reply.to_binding()["dataType"] == "json"
@@ -136,7 +138,16 @@ def test_a_json_message_goes_to_its_room_and_the_sender_gets_an_ack():
 def test_a_plain_text_message_goes_to_the_default_room():
     outcome = run(p.user_event("message", "hello <b>there</b>", data_type="Text"))
     assert sent(outcome) == [
-        ("lobby", {"type": "message", "from": "alice", "room": "lobby", "text": "hello <b>there</b>", "at": p.NOW_ISO})
+        (
+            "lobby",
+            {
+                "type": "message",
+                "from": "alice",
+                "room": "lobby",
+                "text": "hello <b>there</b>",
+                "at": p.NOW_ISO,
+            },
+        )
     ]
 
 
@@ -179,7 +190,9 @@ def test_a_message_at_the_length_limit_is_accepted_and_one_over_is_rejected():
 
 
 def test_binary_data_is_rejected_with_a_clear_user_error():
-    assert_user_error(run(p.user_event("message", "AAEC", data_type="Binary")), "binary messages are not supported")
+    assert_user_error(
+        run(p.user_event("message", "AAEC", data_type="Binary")), "binary messages are not supported"
+    )
 
 
 def test_an_unknown_user_event_is_rejected():
@@ -201,7 +214,12 @@ def test_join_adds_the_connection_to_the_room_records_it_and_announces_it():
         ("games", {"type": "presence", "user": "alice", "event": "joined", "room": "games", "at": p.NOW_ISO})
     ]
     assert outcome.reply.states == {"rooms": ["lobby", "games"]}
-    assert json.loads(outcome.reply.data) == {"type": "ack", "event": "join", "room": "games", "rooms": ["lobby", "games"]}
+    assert json.loads(outcome.reply.data) == {
+        "type": "ack",
+        "event": "join",
+        "room": "games",
+        "rooms": ["lobby", "games"],
+    }
 
 
 def test_join_takes_the_room_name_as_plain_text():
@@ -265,10 +283,16 @@ def test_invalid_entries_in_the_recorded_rooms_are_ignored():
         ("[]", "request must be an object"),
         ("{}", "request.connectionContext must be an object"),
         (json.dumps({"connectionContext": {"eventType": "Other"}}), "eventType must be System or User"),
-        (json.dumps({"connectionContext": {**p.context(), "connectionId": ""}}), "connectionId must be a non-empty string"),
+        (
+            json.dumps({"connectionContext": {**p.context(), "connectionId": ""}}),
+            "connectionId must be a non-empty string",
+        ),
         (json.dumps({"connectionContext": p.context("System", "restart")}), "unknown system event 'restart'"),
         (json.dumps({"connectionContext": p.context("User", "message"), "data": 5}), "data must be a string"),
-        (json.dumps({"connectionContext": p.context("User", "message"), "dataType": "Xml"}), "dataType must be"),
+        (
+            json.dumps({"connectionContext": p.context("User", "message"), "dataType": "Xml"}),
+            "dataType must be",
+        ),
         (json.dumps({**p.connect(), "subprotocols": "json"}), "subprotocols must be an array of strings"),
     ],
 )

@@ -6,11 +6,13 @@ from chat.negotiate import negotiate
 from chat.settings import Settings
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
-INFO = json.dumps({
-    "baseUrl": "wss://res.webpubsub.azure.com/client/hubs/chat",
-    "url": f"wss://res.webpubsub.azure.com/client/hubs/chat?access_token={TOKEN}",
-    "accessToken": TOKEN,
-})
+INFO = json.dumps(
+    {
+        "baseUrl": "wss://res.webpubsub.azure.com/client/hubs/chat",
+        "url": f"wss://res.webpubsub.azure.com/client/hubs/chat?access_token={TOKEN}",
+        "accessToken": TOKEN,
+    }
+)
 LOCAL = Settings()
 AZURE_WITH_AUTH = Settings(running_in_azure=True, auth_enabled=True)
 AZURE_WITHOUT_AUTH = Settings(running_in_azure=True, auth_enabled=False)
@@ -49,7 +51,17 @@ def test_negotiate_refuses_an_unusable_user_id(user):
     assert json.loads(reply.body)["error"]["field"] == "x-ms-client-principal-name"
 
 
-@pytest.mark.parametrize("info", [None, "", "{", "[]", json.dumps({"url": "wss://x", "baseUrl": "wss://x"}), json.dumps({"url": 1, "baseUrl": "b", "accessToken": TOKEN})])
+@pytest.mark.parametrize(
+    "info",
+    [
+        None,
+        "",
+        "{",
+        "[]",
+        json.dumps({"url": "wss://x", "baseUrl": "wss://x"}),
+        json.dumps({"url": 1, "baseUrl": "b", "accessToken": TOKEN}),
+    ],
+)
 def test_unusable_connection_info_is_a_502_that_does_not_echo_it(info):
     reply = negotiate(info, "alice", LOCAL)
     assert reply.status == 502
@@ -58,4 +70,8 @@ def test_unusable_connection_info_is_a_502_that_does_not_echo_it(info):
 
 def test_extra_fields_from_the_binding_are_not_passed_on():
     info = json.loads(INFO) | {"debug": "x"}
-    assert set(json.loads(negotiate(json.dumps(info), "alice", LOCAL).body)) == {"url", "baseUrl", "accessToken"}
+    assert set(json.loads(negotiate(json.dumps(info), "alice", LOCAL).body)) == {
+        "url",
+        "baseUrl",
+        "accessToken",
+    }

@@ -5,7 +5,11 @@ from chat.settings import Settings, SettingsError
 
 def test_defaults_apply_when_nothing_is_set():
     assert Settings.from_env({}) == Settings(
-        allow_anonymous=False, default_room="lobby", max_message_length=2000, running_in_azure=False, auth_enabled=False
+        allow_anonymous=False,
+        default_room="lobby",
+        max_message_length=2000,
+        running_in_azure=False,
+        auth_enabled=False,
     )
 
 
