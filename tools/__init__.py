@@ -1,0 +1,1 @@
+"""Development tools; never deployed (see .funcignore) and never imported by the app."""

@@ -1,0 +1,1 @@
+"""Drive the real Python worker library (azure-functions-runtime) as the host does."""
