@@ -36,7 +36,8 @@ def test_send_actions_reach_exactly_their_targets():
         await got(bob, "bob-conn")
         text = await bob.next(lambda f: f.get("dataType") == "text")
         assert text["data"] == "plain"
-        await got(alice, "end"), await got(bob, "end")
+        for client in (alice, bob):
+            await got(client, "end")
         assert not received(bob, "all-but-bob") and not received(alice, "bob-conn")
 
     run(scenario)
@@ -74,7 +75,8 @@ def test_user_group_membership_actions():
             {"actionName": "sendToGroup", "group": "lobby", **notice("lobby")},
             {"actionName": "sendToAll", **notice("end")},
         )
-        await got(bob, "team-1"), await got(alice, "team-2"), await got(alice, "lobby"), await got(bob, "end")
+        for client, n in ((bob, "team-1"), (alice, "team-2"), (alice, "lobby"), (bob, "end")):
+            await got(client, n)
         assert not received(bob, "team-2") and not received(bob, "lobby")
 
     run(scenario)
