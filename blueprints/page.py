@@ -6,7 +6,7 @@ import azure.functions as func
 
 from blueprints._adapter import http_response
 from chat.http import HttpReply, error_reply
-from chat.page import find_asset
+from chat.page import HEADERS, find_asset
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 
@@ -20,6 +20,4 @@ def page(req: func.HttpRequest) -> func.HttpResponse:
     if asset is None:
         return http_response(error_reply(404, "not_found", "no such file", field="asset"))
     body = (WEB_ROOT / asset.filename).read_bytes()
-    return http_response(
-        HttpReply(200, body, {"Content-Type": asset.content_type, "Cache-Control": "no-cache"})
-    )
+    return http_response(HttpReply(200, body, {"Content-Type": asset.content_type, **HEADERS}))

@@ -1,4 +1,4 @@
-"""Which static file of the browser client a request names.
+"""Which static file of the browser client a request names, and how it is served.
 
 Only the files listed here are served, so no request path can reach any
 other file.
@@ -8,6 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The client loads only its own files and talks only to this app and to the
+# Web PubSub WebSocket endpoint (another host in Azure, hence ws:/wss:).
+HEADERS = {
+    "Cache-Control": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+}
+
 
 @dataclass(frozen=True)
 class Asset:
@@ -15,9 +26,12 @@ class Asset:
     content_type: str
 
 
+_INDEX = Asset("index.html", "text/html; charset=utf-8")
 ASSETS = {
-    "": Asset("index.html", "text/html; charset=utf-8"),
-    "index.html": Asset("index.html", "text/html; charset=utf-8"),
+    "": _INDEX,
+    "index.html": _INDEX,
+    "chat.js": Asset("chat.js", "text/javascript; charset=utf-8"),
+    "chat.css": Asset("chat.css", "text/css; charset=utf-8"),
 }
 
 

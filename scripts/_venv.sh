@@ -21,3 +21,20 @@ ensure_venv() {
   fi
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$1"
 }
+
+# ensure_chromium: a Chromium for the browser tests. Debian's chromium where
+# it is installed or installable (CHROMIUM points Playwright at it), else
+# Playwright's own download.
+ensure_chromium() {
+  if [ -n "${CHROMIUM:-}" ]; then return; fi
+  for candidate in /usr/bin/chromium /usr/bin/chromium-browser; do
+    if [ -x "$candidate" ]; then export CHROMIUM="$candidate"; return; fi
+  done
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    export CHROMIUM=/usr/bin/chromium
+    return
+  fi
+  .venv/bin/python -m playwright install chromium
+}

@@ -187,7 +187,19 @@ def test_the_page_serves_the_client(functions, asset):
 
 
 @pytest.mark.parametrize(
-    "asset", ["../function_app.py", "..%2Ffunction_app.py", "local.settings.json", "nope.js"]
+    "asset, content_type",
+    [("chat.js", "text/javascript; charset=utf-8"), ("chat.css", "text/css; charset=utf-8")],
+)
+def test_the_page_serves_its_script_and_styles(functions, asset, content_type):
+    response = functions["page"](req=request("GET", route_params={"asset": asset}))
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == content_type
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    "asset", ["../function_app.py", "..%2Ffunction_app.py", "local.settings.json", "nope.js", "chat.py"]
 )
 def test_the_page_serves_nothing_else(functions, asset):
     response = functions["page"](req=request("GET", route_params={"asset": asset}))

@@ -21,7 +21,9 @@ def test_a_validation_request_from_our_service_is_allowed_and_others_are_not(rou
     async def scenario(host):
         ok = await host.session.options(host.url + route, headers={"WebHook-Request-Origin": "127.0.0.1"})
         assert (ok.status, ok.headers.get("WebHook-Allowed-Origin")) == (200, "*")
-        foreign = await host.session.options(host.url + route, headers={"WebHook-Request-Origin": "evil.example"})
+        foreign = await host.session.options(
+            host.url + route, headers={"WebHook-Request-Origin": "evil.example"}
+        )
         assert foreign.status == 400
 
     run(scenario)
