@@ -8,9 +8,14 @@ from datetime import datetime, timezone
 
 import azure.functions as func
 
+from adapters.webpubsub import ServiceClients
+from blueprints import bindings
 from chat.actions import Action, encode_actions
 from chat.http import HttpOutcome, HttpReply
 from chat.settings import Settings
+
+# One SDK client per hub for the whole app, built on first use (not here).
+service_clients = ServiceClients(bindings.CONNECTION)
 
 
 def settings() -> Settings:

@@ -1,10 +1,15 @@
-"""``POST /api/broadcast``: server-side pushes through the output binding."""
+"""``POST /api/broadcast``: server-side pushes through the output binding,
+and through the service SDK for sends that carry a filter."""
 
 import azure.functions as func
 
-from blueprints import bindings
-from blueprints._adapter import respond
+from adapters import webpubsub
+from blueprints import _adapter, bindings
+from blueprints._adapter import http_response, respond, settings
 from chat.broadcast import handle_broadcast
+from chat.http import error_reply
+from chat.presence import service_failure
+from chat.settings import SettingsError
 
 bp = func.Blueprint()
 
@@ -15,4 +20,13 @@ bp = func.Blueprint()
     arg_name="actions", type=bindings.OUTPUT, hub=bindings.HUB, connection=bindings.CONNECTION
 )
 def broadcast(req: func.HttpRequest, actions: func.Out[str]) -> func.HttpResponse:
-    return respond(handle_broadcast(req.get_body()), actions)
+    plan = handle_broadcast(req.get_body())
+    if plan.filtered:
+        # Filtered sends go first: if one fails, the binding's actions are not sent either.
+        try:
+            webpubsub.send_filtered(_adapter.service_clients.get(settings().hub), plan.filtered)
+        except SettingsError as err:
+            return http_response(error_reply(500, "not_configured", str(err)))
+        except webpubsub.ServiceError as err:
+            return http_response(service_failure(err.status, str(err), sent=err.sent))
+    return respond(plan, actions)

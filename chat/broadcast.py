@@ -3,18 +3,21 @@
 The body is one action or a list of them in the binding's own vocabulary
 (``actionName`` is case-insensitive, as the extension reads it), except that
 ``data`` may be any JSON value when ``dataType`` is ``json``: it is
-serialized here. Every action is checked before any is sent.
+serialized here. A send to all, a group or a user may carry an OData
+``filter``, which the output binding cannot express: those go through the
+service SDK instead. Every action is checked before any is sent.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import MISSING
+from dataclasses import MISSING, dataclass
 from typing import Any
 
-from chat.actions import ACTION_TYPES, PERMISSIONS, Action, json_message
+from chat.actions import ACTION_TYPES, PERMISSIONS, Action, SendToAll, SendToGroup, SendToUser, json_message
 from chat.datatype import DataType
 from chat.http import HttpOutcome, error_reply, json_reply
 from chat.rooms import is_room_name
@@ -23,6 +26,25 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_ACTIONS = 1000
 MAX_ID_LENGTH = 1024
 MAX_REASON_LENGTH = 1024
+MAX_FILTER_LENGTH = 1024
+# What a Web PubSub filter can test.
+FILTER_FIELDS = re.compile(r"\b(userId|connectionId|groups|protocol)\b")
+FILTERABLE = (SendToAll, SendToGroup, SendToUser)
+
+
+@dataclass(frozen=True)
+class FilteredSend:
+    """A send that carries an OData filter, for the service SDK."""
+
+    action: SendToAll | SendToGroup | SendToUser
+    filter: str
+
+
+@dataclass(frozen=True)
+class BroadcastPlan(HttpOutcome):
+    """The reply, the actions for the output binding, and the filtered sends."""
+
+    filtered: tuple[FilteredSend, ...] = ()
 
 
 class InvalidAction(ValueError):
@@ -32,10 +54,10 @@ class InvalidAction(ValueError):
         self.index = index
 
 
-def handle_broadcast(body: bytes) -> HttpOutcome:
-    """202 with a summary and the actions, or a 4xx naming what is wrong."""
+def handle_broadcast(body: bytes) -> BroadcastPlan:
+    """202 with a summary and what to send, or a 4xx naming what is wrong."""
     if len(body) > MAX_BODY_BYTES:
-        return HttpOutcome(
+        return BroadcastPlan(
             error_reply(
                 413, "body_too_large", f"the body is larger than {MAX_BODY_BYTES} bytes", field="body"
             )
@@ -46,12 +68,16 @@ def handle_broadcast(body: bytes) -> HttpOutcome:
         where: dict[str, object] = {"field": err.field}
         if err.index is not None:
             where["index"] = err.index
-        return HttpOutcome(error_reply(400, "invalid_action", str(err), **where))
-    summary = Counter(action.action_name for action in actions)
-    return HttpOutcome(json_reply(202, {"accepted": len(actions), "actions": dict(summary)}), actions)
+        return BroadcastPlan(error_reply(400, "invalid_action", str(err), **where))
+    summary = Counter((a.action if isinstance(a, FilteredSend) else a).action_name for a in actions)
+    return BroadcastPlan(
+        json_reply(202, {"accepted": len(actions), "actions": dict(summary)}),
+        tuple(a for a in actions if isinstance(a, Action)),
+        tuple(a for a in actions if isinstance(a, FilteredSend)),
+    )
 
 
-def parse_actions(body: bytes) -> tuple[Action, ...]:
+def parse_actions(body: bytes) -> tuple[Action | FilteredSend, ...]:
     """Parse and validate a whole broadcast body, raising InvalidAction."""
     try:
         value = json.loads(body)
@@ -72,7 +98,7 @@ def parse_actions(body: bytes) -> tuple[Action, ...]:
     return tuple(actions)
 
 
-def parse_action(item: object) -> Action:
+def parse_action(item: object) -> Action | FilteredSend:
     """One action from its JSON object, raising InvalidAction naming the field."""
     if not isinstance(item, dict):
         raise InvalidAction("an action must be a JSON object", "actionName")
@@ -80,6 +106,13 @@ def parse_action(item: object) -> Action:
     cls = ACTION_TYPES.get(name.lower()) if isinstance(name, str) else None
     if cls is None:
         raise InvalidAction(f"actionName must be one of: {', '.join(_NAMES)}", "actionName")
+    if "filter" in item:
+        if not issubclass(cls, FILTERABLE):
+            raise InvalidAction("filter applies only to sendToAll, sendToGroup and sendToUser", "filter")
+        odata = check_filter(item["filter"])
+        action = parse_action({k: v for k, v in item.items() if k != "filter"})
+        assert isinstance(action, FILTERABLE)
+        return FilteredSend(action, odata)
     wire = cls.wire_fields()
     for key in item:
         if key != "actionName" and key not in wire:
@@ -100,6 +133,32 @@ def parse_action(item: object) -> Action:
 
 
 _NAMES = sorted(cls.action_name for cls in ACTION_TYPES.values())
+
+
+def check_filter(value: object) -> str:
+    """An OData filter that is not obviously malformed, or InvalidAction.
+
+    The service parses filters itself; this only refuses what it surely would:
+    empty or oversized text, control characters, unbalanced parentheses or
+    quotes, and filters that test nothing a filter can test.
+    """
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_FILTER_LENGTH:
+        raise InvalidAction(f"filter must be a string of 1 to {MAX_FILTER_LENGTH} characters", "filter")
+    if not value.isprintable():
+        raise InvalidAction("filter must not contain control characters", "filter")
+    outside_quotes = value.split("'")[::2]
+    if value.count("'") % 2:
+        raise InvalidAction("filter has an unclosed quote", "filter")
+    depth = 0
+    for char in "".join(outside_quotes):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            break
+    if depth:
+        raise InvalidAction("filter has unbalanced parentheses", "filter")
+    if not FILTER_FIELDS.search("".join(outside_quotes)):
+        raise InvalidAction("filter must test userId, connectionId, groups or protocol", "filter")
+    return value
 
 
 def _data_type(item: dict[str, Any]) -> DataType:

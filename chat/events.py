@@ -130,11 +130,16 @@ def _parse_context(ctx: _Obj) -> ConnectionContext:
         event_name=ctx.required_str("eventName"),
         hub=ctx.required_str("hub"),
         connection_id=ctx.required_str("connectionId"),
-        user_id=ctx.optional_str("userId") or None,
+        user_id=_present(ctx.optional_str("userId")),
         origin=ctx.optional_str("origin"),
         states=MappingProxyType(dict(states)),
         headers=ctx.multi("headers"),
     )
+
+
+def _present(value: str | None) -> str | None:
+    """A user id, or None when it is missing or blank (a blank id names nobody)."""
+    return value if value and value.strip() else None
 
 
 class _Obj:

@@ -7,11 +7,15 @@ plain dict.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chat.rooms import is_room_name
 
+_HUB = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
+
+DEFAULT_HUB = "chat"
 DEFAULT_ROOM = "lobby"
 DEFAULT_MAX_MESSAGE_LENGTH = 2000
 # A room name is at most 64 characters, so this bounds a connection's states.
@@ -26,6 +30,7 @@ class SettingsError(ValueError):
 class Settings:
     """What the handlers need to know about the deployment."""
 
+    hub: str = DEFAULT_HUB
     allow_anonymous: bool = False
     default_room: str = DEFAULT_ROOM
     max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH
@@ -41,7 +46,11 @@ class Settings:
         default_room = env.get("ChatDefaultRoom", DEFAULT_ROOM)
         if not is_room_name(default_room):
             raise SettingsError("ChatDefaultRoom must be 1 to 64 letters, digits, '-' or '_'")
+        hub = env.get("WebPubSubHub", "").strip() or DEFAULT_HUB
+        if not _HUB.fullmatch(hub):
+            raise SettingsError("WebPubSubHub must start with a letter and hold only letters, digits and '_'")
         return cls(
+            hub=hub,
             allow_anonymous=_flag(env, "ChatAllowAnonymous"),
             default_room=default_room,
             max_message_length=_positive_int(env, "ChatMaxMessageLength", DEFAULT_MAX_MESSAGE_LENGTH),

@@ -61,6 +61,7 @@ EXPECTED = {
         HTTP_OUT,
     ],
     "broadcast": [OUTPUT, http("broadcast", ["POST"], "FUNCTION"), HTTP_OUT],
+    "presence": [http("presence", ["GET"], "FUNCTION"), HTTP_OUT],
     "page": [http("chat/{asset?}", ["GET"], "ANONYMOUS"), HTTP_OUT],
 }
 

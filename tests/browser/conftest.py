@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -73,13 +74,13 @@ def host() -> Iterator[Host]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    # scripts/test sets CHROMIUM to Debian's chromium where there is one;
-    # elsewhere Playwright's own browser is used. Module scope: Playwright's
+    # CHROMIUM (set by scripts/test) or Debian's chromium on PATH; else
+    # Playwright's own browser. Module scope: Playwright's
     # sync API holds an event loop open on this thread while it runs, which
     # would stop later tests from starting their own.
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM") or None, args=CHROMIUM_ARGS
+            executable_path=os.environ.get("CHROMIUM") or shutil.which("chromium"), args=CHROMIUM_ARGS
         )
         yield browser
         browser.close()

@@ -10,7 +10,14 @@ from chat.actions import (
     SendToGroup,
     SendToUser,
 )
-from chat.broadcast import MAX_ACTIONS, MAX_BODY_BYTES, handle_broadcast, parse_actions
+from chat.broadcast import (
+    MAX_ACTIONS,
+    MAX_BODY_BYTES,
+    FilteredSend,
+    check_filter,
+    handle_broadcast,
+    parse_actions,
+)
 from chat.datatype import DataType
 
 
@@ -144,7 +151,7 @@ def test_permission_names_are_normalised():
         ({"actionName": "sendToUser", "userId": "u" * 1025, "data": "x"}, "userId"),
         ({"actionName": "sendToConnection", "connectionId": 12, "data": "x"}, "connectionId"),
         ({"actionName": "grantPermission", "connectionId": "c", "permission": "admin"}, "permission"),
-        ({"actionName": "sendToAll", "data": "x", "filter": "userId eq 'a'"}, "filter"),
+        ({"actionName": "addUserToGroup", "userId": "u", "group": "g", "filter": "userId eq 'a'"}, "filter"),
         ({"actionName": "sendToAll", "data": "x", "grop": "typo"}, "grop"),
     ],
 )
@@ -187,3 +194,67 @@ def test_a_body_over_the_size_limit_is_a_413():
     raw = body({"actionName": "sendToAll", "data": "x" * MAX_BODY_BYTES})
     status, error = error_of(handle_broadcast(raw))
     assert (status, error["code"], error["field"]) == (413, "body_too_large", "body")
+
+
+def test_a_send_with_a_filter_is_planned_for_the_sdk_and_the_rest_for_the_binding():
+    outcome = handle_broadcast(
+        body(
+            [
+                {"actionName": "sendToAll", "data": "hi", "filter": "userId ne 'bot'"},
+                {"actionName": "sendToGroup", "group": "lobby", "data": "plain"},
+                {
+                    "actionName": "sendToUser",
+                    "userId": "u",
+                    "dataType": "json",
+                    "data": [1],
+                    "filter": "'g1' in groups",
+                },
+            ]
+        )
+    )
+    assert outcome.response.status == 202
+    assert outcome.actions == (SendToGroup(group="lobby", data="plain"),)
+    assert outcome.filtered == (
+        FilteredSend(SendToAll(data="hi"), "userId ne 'bot'"),
+        FilteredSend(SendToUser(user_id="u", data="[1]", data_type=DataType.JSON), "'g1' in groups"),
+    )
+    assert json.loads(outcome.response.body) == {
+        "accepted": 3,
+        "actions": {"sendToAll": 1, "sendToGroup": 1, "sendToUser": 1},
+    }
+
+
+@pytest.mark.parametrize(
+    "odata",
+    [
+        "userId eq 'a'",
+        "connectionId ne 'c1' and protocol eq 'json.webpubsub.azure.v1'",
+        "('admins' in groups) or userId eq 'o''brien'",
+        "groups/any(g: g eq 'x')",
+    ],
+)
+def test_well_formed_filters_pass(odata):
+    assert check_filter(odata) == odata
+
+
+@pytest.mark.parametrize(
+    "odata, fragment",
+    [
+        ("", "1 to 1024"),
+        ("   ", "1 to 1024"),
+        (42, "1 to 1024"),
+        ("userId eq '" + "a" * 1024 + "'", "1 to 1024"),
+        ("userId eq 'a'\n", "control characters"),
+        ("userId eq 'a", "unclosed quote"),
+        ("(userId eq 'a'", "unbalanced parentheses"),
+        ("userId eq 'a')(", "unbalanced parentheses"),
+        ("name eq 'userId'", "must test userId"),
+        ("1 eq 1", "must test userId"),
+    ],
+)
+def test_malformed_filters_are_refused_naming_the_field(odata, fragment):
+    outcome = handle_broadcast(body({"actionName": "sendToAll", "data": "x", "filter": odata}))
+    status, error = error_of(outcome)
+    assert (status, error["field"]) == (400, "filter")
+    assert fragment in error["message"]
+    assert outcome.filtered == ()

@@ -89,3 +89,8 @@ def test_states_must_be_an_object():
 def test_deeply_nested_json_is_an_invalid_event_not_a_crash():
     with pytest.raises(InvalidEvent):
         parse_event("[" * 100_000)
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\t\n"])
+def test_a_blank_user_id_counts_as_no_user(blank):
+    assert parse_event(p.as_request(p.connect(user_id=blank))).context.user_id is None

@@ -5,6 +5,7 @@ from chat.settings import Settings, SettingsError
 
 def test_defaults_apply_when_nothing_is_set():
     assert Settings.from_env({}) == Settings(
+        hub="chat",
         allow_anonymous=False,
         default_room="lobby",
         max_message_length=2000,
@@ -15,13 +16,14 @@ def test_defaults_apply_when_nothing_is_set():
 
 def test_every_setting_is_read():
     env = {
+        "WebPubSubHub": "support",
         "ChatAllowAnonymous": "True",
         "ChatDefaultRoom": "general",
         "ChatMaxMessageLength": "500",
         "WEBSITE_INSTANCE_ID": "abc123",
         "WEBSITE_AUTH_ENABLED": "True",
     }
-    assert Settings.from_env(env) == Settings(True, "general", 500, True, True)
+    assert Settings.from_env(env) == Settings("support", True, "general", 500, True, True)
 
 
 @pytest.mark.parametrize(
@@ -31,6 +33,7 @@ def test_every_setting_is_read():
         ({"ChatMaxMessageLength": "lots"}, "ChatMaxMessageLength"),
         ({"ChatMaxMessageLength": "-7"}, "ChatMaxMessageLength"),
         ({"ChatDefaultRoom": "no spaces allowed"}, "ChatDefaultRoom"),
+        ({"WebPubSubHub": "9lives"}, "WebPubSubHub"),
     ],
 )
 def test_a_malformed_setting_names_itself_but_not_its_value(env, name):

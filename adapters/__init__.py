@@ -1,0 +1,1 @@
+"""The imperative shell's outside world: clients for services the app calls itself."""

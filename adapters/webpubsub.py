@@ -1,0 +1,143 @@
+"""The Web PubSub service SDK, for what the output binding cannot do.
+
+One client per hub, built on first use from the same settings as the
+bindings: never at import, so that indexing the app (cold start) loads
+neither the SDK nor azure-identity. Service failures surface as
+``ServiceError``, whose text carries the status and never a secret.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from chat.actions import SendToAll, SendToGroup
+from chat.broadcast import FilteredSend
+from chat.service_access import ServiceAccess, service_access
+
+# A function has a deadline and the caller can retry: two retries, no more.
+CLIENT_OPTIONS: dict[str, Any] = {"retry_total": 2, "retry_backoff_factor": 0.5, "retry_backoff_max": 4}
+
+
+class ServiceError(Exception):
+    """The service could not be reached or refused a call."""
+
+    def __init__(self, status: int | None, message: str, sent: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+        self.sent = sent
+
+
+class ServiceClients:
+    """SDK clients by hub, built lazily from the settings named ``setting``.
+
+    ``transport`` and ``credential`` are for tests and special hosting: a fake
+    azure-core transport, a credential to use instead of managed identity.
+    """
+
+    def __init__(
+        self,
+        setting: str,
+        env: Mapping[str, str] = os.environ,
+        *,
+        transport: Any = None,
+        credential: Any = None,
+    ) -> None:
+        self._setting = setting
+        self._env = env
+        self._transport = transport
+        self._credential = credential
+        self._clients: dict[str, Any] = {}
+
+    def get(self, hub: str) -> Any:
+        """The client for ``hub``; raises SettingsError naming a bad setting."""
+        if hub not in self._clients:
+            self._clients[hub] = self._build(service_access(self._env, self._setting), hub)
+        return self._clients[hub]
+
+    def _build(self, access: ServiceAccess, hub: str) -> Any:
+        from azure.core.credentials import AzureKeyCredential
+        from azure.messaging.webpubsubservice import WebPubSubServiceClient
+
+        options = dict(CLIENT_OPTIONS)
+        if self._transport is not None:
+            options["transport"] = self._transport
+        if access.access_key is not None:
+            credential: Any = AzureKeyCredential(access.access_key)
+        else:
+            credential = self._credential or _identity_credential(access.client_id)
+        return WebPubSubServiceClient(access.endpoint, hub, credential, **options)
+
+
+def _identity_credential(client_id: str | None) -> Any:
+    from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
+
+    if client_id:
+        return ManagedIdentityCredential(client_id=client_id)
+    return DefaultAzureCredential()
+
+
+def send_filtered(client: Any, sends: Iterable[FilteredSend]) -> int:
+    """Send each filtered message in order; returns how many went out.
+
+    Raises ServiceError, whose ``sent`` says how many went out before it.
+    """
+    sent = 0
+    for send in sends:
+        try:
+            with _translated():
+                _send(client, send)
+        except ServiceError as err:
+            raise ServiceError(err.status, str(err), sent) from None
+        sent += 1
+    return sent
+
+
+def _send(client: Any, send: FilteredSend) -> None:
+    action = send.action
+    # A stream keeps the bytes as they are: the SDK would JSON-encode a str again.
+    body = io.BytesIO(action.data if isinstance(action.data, bytes) else action.data.encode())
+    options: dict[str, Any] = {"content_type": action.data_type.content_type, "filter": send.filter}
+    if isinstance(action, SendToAll):
+        client.send_to_all(body, excluded=list(action.excluded) or None, **options)
+    elif isinstance(action, SendToGroup):
+        client.send_to_group(action.group, body, excluded=list(action.excluded) or None, **options)
+    else:
+        client.send_to_user(action.user_id, body, **options)
+
+
+def user_connected(client: Any, user_id: str) -> bool:
+    with _translated():
+        return bool(client.user_exists(user_id))
+
+
+def room_connections(client: Any, room: str, limit: int) -> list[tuple[str, str | None]]:
+    """Up to ``limit`` (connection id, user id) pairs of the room's group."""
+    members: list[tuple[str, str | None]] = []
+    with _translated():
+        for member in client.list_connections(group=room, top=limit):
+            members.append((member.connection_id, member.user_id))
+            if len(members) >= limit:
+                break
+    return members
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Turn azure-core failures into ServiceError with a safe message."""
+    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
+
+    try:
+        yield
+    except ClientAuthenticationError as err:
+        raise ServiceError(
+            err.status_code,
+            "Web PubSub refused the credentials: check the access key, or the identity and its role",
+        ) from None
+    except HttpResponseError as err:
+        raise ServiceError(err.status_code, f"Web PubSub answered {err.status_code}") from None
+    except ServiceRequestError:
+        raise ServiceError(None, "Web PubSub could not be reached") from None
