@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from datetime import datetime, timezone
+from functools import lru_cache
 
 import azure.functions as func
 
@@ -12,15 +13,21 @@ from adapters.webpubsub import ServiceClients
 from blueprints import bindings
 from chat.actions import Action, encode_actions
 from chat.http import HttpOutcome, HttpReply
-from chat.settings import Settings
+from chat.settings import SETTING_NAMES, Settings
 
 # One SDK client per hub for the whole app, built on first use (not here).
 service_clients = ServiceClients(bindings.CONNECTION)
 
 
+@lru_cache(maxsize=1)
 def settings() -> Settings:
-    """The app settings, read per invocation (never at import time)."""
-    return Settings.from_env(os.environ)
+    """The app settings, read on first use (never at import time) and kept.
+
+    Azure restarts the app when its settings change, as does ``func start``,
+    so one read per process is enough. A malformed setting is not kept: the
+    error repeats on every call until it is fixed.
+    """
+    return Settings.from_env({name: os.environ[name] for name in SETTING_NAMES if name in os.environ})
 
 
 def now() -> datetime:

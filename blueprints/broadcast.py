@@ -3,13 +3,7 @@ and through the service SDK for sends that carry a filter."""
 
 import azure.functions as func
 
-from adapters import webpubsub
-from blueprints import _adapter, bindings
-from blueprints._adapter import http_response, respond, settings
-from chat.broadcast import handle_broadcast
-from chat.http import error_reply
-from chat.presence import service_failure
-from chat.settings import SettingsError
+from blueprints import bindings
 
 bp = func.Blueprint()
 
@@ -20,6 +14,14 @@ bp = func.Blueprint()
     arg_name="actions", type=bindings.OUTPUT, hub=bindings.HUB, connection=bindings.CONNECTION
 )
 def broadcast(req: func.HttpRequest, actions: func.Out[str]) -> func.HttpResponse:
+    from adapters import webpubsub
+    from blueprints import _adapter
+    from blueprints._adapter import http_response, respond, settings
+    from chat.broadcast import handle_broadcast
+    from chat.http import error_reply
+    from chat.presence import service_failure
+    from chat.settings import SettingsError
+
     plan = handle_broadcast(req.get_body())
     if plan.filtered:
         # Filtered sends go first: if one fails, the binding's actions are not sent either.

@@ -3,8 +3,6 @@
 import azure.functions as func
 
 from blueprints import bindings
-from blueprints._adapter import http_response, settings
-from chat.negotiate import PRINCIPAL_HEADER, negotiate
 
 bp = func.Blueprint()
 
@@ -18,5 +16,8 @@ bp = func.Blueprint()
     connection=bindings.CONNECTION,
     user_id=bindings.USER_ID_EXPRESSION,
 )
-def negotiate_function(req: func.HttpRequest, connection: str) -> func.HttpResponse:
+async def negotiate_function(req: func.HttpRequest, connection: str) -> func.HttpResponse:
+    from blueprints._adapter import http_response, settings
+    from chat.negotiate import PRINCIPAL_HEADER, negotiate
+
     return http_response(negotiate(connection, req.headers.get(PRINCIPAL_HEADER), settings()))

@@ -2,19 +2,19 @@
 
 import azure.functions as func
 
-from adapters import webpubsub
-from blueprints import _adapter
-from blueprints._adapter import http_response, settings
-from chat.http import HttpReply, error_reply
-from chat.presence import MAX_LISTED, RoomQuery, parse_query, room_reply, service_failure, user_reply
-from chat.settings import SettingsError
-
 bp = func.Blueprint()
 
 
 @bp.function_name("presence")
 @bp.route(route="presence", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def presence(req: func.HttpRequest) -> func.HttpResponse:
+    from adapters import webpubsub
+    from blueprints import _adapter
+    from blueprints._adapter import http_response, settings
+    from chat.http import HttpReply, error_reply
+    from chat.presence import MAX_LISTED, RoomQuery, parse_query, room_reply, service_failure, user_reply
+    from chat.settings import SettingsError
+
     query = parse_query(req.params)
     if isinstance(query, HttpReply):
         return http_response(query)

@@ -7,8 +7,6 @@ here instead of at ``/runtime/webhooks/webpubsub``.
 import azure.functions as func
 
 from blueprints import bindings
-from blueprints._adapter import now, respond, settings
-from chat.webhook import handle_webhook
 
 bp = func.Blueprint()
 
@@ -19,5 +17,8 @@ bp = func.Blueprint()
 @bp.generic_output_binding(
     arg_name="actions", type=bindings.OUTPUT, hub=bindings.HUB, connection=bindings.CONNECTION
 )
-def webhook(req: func.HttpRequest, context: str, actions: func.Out[str]) -> func.HttpResponse:
+async def webhook(req: func.HttpRequest, context: str, actions: func.Out[str]) -> func.HttpResponse:
+    from blueprints._adapter import now, respond, settings
+    from chat.webhook import handle_webhook
+
     return respond(handle_webhook(context, settings(), now()), actions)

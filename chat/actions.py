@@ -27,15 +27,25 @@ class Action:
     @classmethod
     def wire_fields(cls) -> dict[str, Field[Any]]:
         """The action's dataclass fields by their camelCase binding names."""
-        return {_camel(f.name): f for f in fields(cls)}
+        return _wire_fields(cls)
 
     def to_binding(self) -> dict[str, Any]:
         result: dict[str, Any] = {"actionName": self.action_name}
-        for key, f in self.wire_fields().items():
+        for key, f in _wire_fields(type(self)).items():
             value = getattr(self, f.name)
             if value is not None:
                 result[key] = _wire(value)
         return result
+
+
+_WIRE_FIELDS: dict[type, dict[str, Field[Any]]] = {}
+
+
+def _wire_fields(cls: type[Action]) -> dict[str, Field[Any]]:
+    found = _WIRE_FIELDS.get(cls)
+    if found is None:
+        found = _WIRE_FIELDS[cls] = {_camel(f.name): f for f in fields(cls)}
+    return found
 
 
 @dataclass(frozen=True)
@@ -171,7 +181,11 @@ def json_message(payload: object) -> str:
     ASCII output escapes lone surrogates, which would otherwise fail to
     encode as UTF-8 on their way to the host.
     """
-    return json.dumps(payload, separators=(",", ":"))
+    return _COMPACT.encode(payload)
+
+
+# One encoder for all: json.dumps with options builds a new one per call.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 def encode_actions(actions: Iterable[Action]) -> str | None:
@@ -190,11 +204,14 @@ def _camel(name: str) -> str:
 
 
 def _wire(value: object) -> object:
-    if isinstance(value, DataType):
-        return value.value
-    if isinstance(value, bytes):
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is DataType:
+        return value.value  # type: ignore[attr-defined]
+    if kind is tuple:
+        return list(value)  # type: ignore[call-overload]
+    if kind is bytes:
         # The extension reads binary data only in Node's Buffer JSON form.
-        return {"type": "Buffer", "data": list(value)}
-    if isinstance(value, tuple):
-        return list(value)
+        return {"type": "Buffer", "data": list(value)}  # type: ignore[call-overload]
     return value

@@ -19,12 +19,7 @@ class DataType(enum.StrEnum):
         The host sends ``Text``/``Json``/``Binary`` (PascalCase); callers of
         the broadcast route may send any case.
         """
-        if not isinstance(value, str):
-            return None
-        try:
-            return cls(value.lower())
-        except ValueError:
-            return None
+        return _BY_NAME.get(value.lower()) if isinstance(value, str) else None
 
     @property
     def content_type(self) -> str:
@@ -32,6 +27,7 @@ class DataType(enum.StrEnum):
         return _CONTENT_TYPES[self]
 
 
+_BY_NAME = {t.value: t for t in DataType}
 _CONTENT_TYPES = {
     DataType.TEXT: "text/plain",
     DataType.JSON: "application/json",

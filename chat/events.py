@@ -42,7 +42,6 @@ class ConnectionContext:
     user_id: str | None = None
     origin: str | None = None
     states: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    headers: Multi = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -83,13 +82,13 @@ def parse_event(raw: object) -> Event:
             raw = json.loads(raw)
         except (ValueError, RecursionError):
             raise InvalidEvent("the event is not valid JSON") from None
-    request = _Obj(raw, "request")
-    context = _parse_context(request.obj("connectionContext"))
+    request = _object(raw, "request")
+    context = _parse_context(_object(_get(request, "connectionContext"), "request.connectionContext"))
     if context.event_type is EventType.USER:
-        data_type = DataType.parse(request.get("dataType", "Text"))
+        data_type = DataType.parse(_get(request, "dataType", "Text"))
         if data_type is None:
             raise InvalidEvent("dataType must be Text, Json or Binary")
-        data = request.get("data")
+        data = _get(request, "data")
         if data is None:
             data = ""
         if not isinstance(data, str):
@@ -97,43 +96,49 @@ def parse_event(raw: object) -> Event:
         return UserEvent(context, data, data_type)
     name = context.event_name.lower()
     if name == "connect":
+        certificates = _get(request, "clientCertificates") or []
+        if not isinstance(certificates, list):
+            raise InvalidEvent("request.clientCertificates must be an array")
         return ConnectEvent(
             context=context,
-            claims=request.multi("claims"),
-            query=request.multi("query"),
-            headers=request.multi("headers"),
-            subprotocols=request.strings("subprotocols"),
+            claims=_multi(request, "claims"),
+            query=_multi(request, "query"),
+            headers=_multi(request, "headers"),
+            subprotocols=_strings(request, "subprotocols"),
             client_certificate_thumbprints=tuple(
                 t
-                for cert in request.objects("clientCertificates")
-                if isinstance(t := cert.get("thumbprint"), str)
+                for i, cert in enumerate(certificates)
+                if isinstance(t := _get(_object(cert, f"request.clientCertificates[{i}]"), "thumbprint"), str)
             ),
         )
     if name == "connected":
         return ConnectedEvent(context)
     if name == "disconnected":
-        return DisconnectedEvent(context, request.optional_str("reason"))
+        return DisconnectedEvent(context, _optional_str(request, "reason", "request"))
     raise InvalidEvent(f"unknown system event {context.event_name!r}")
 
 
-def _parse_context(ctx: _Obj) -> ConnectionContext:
-    raw_type = ctx.get("eventType")
-    try:
-        event_type = EventType(str(raw_type).lower())
-    except ValueError:
-        raise InvalidEvent("connectionContext.eventType must be System or User") from None
-    states = ctx.get("states") or {}
+_EVENT_TYPES = {t.value: t for t in EventType}
+_CONTEXT = "request.connectionContext"
+
+
+def _parse_context(ctx: Mapping[str, Any]) -> ConnectionContext:
+    raw_type = _get(ctx, "eventType")
+    event_type = _EVENT_TYPES.get(raw_type.lower()) if isinstance(raw_type, str) else None
+    if event_type is None:
+        raise InvalidEvent(f"{_CONTEXT}.eventType must be System or User")
+    states = _get(ctx, "states") or {}
     if not isinstance(states, Mapping):
-        raise InvalidEvent("connectionContext.states must be an object")
+        raise InvalidEvent(f"{_CONTEXT}.states must be an object")
     return ConnectionContext(
         event_type=event_type,
-        event_name=ctx.required_str("eventName"),
-        hub=ctx.required_str("hub"),
-        connection_id=ctx.required_str("connectionId"),
-        user_id=_present(ctx.optional_str("userId")),
-        origin=ctx.optional_str("origin"),
-        states=MappingProxyType(dict(states)),
-        headers=ctx.multi("headers"),
+        event_name=_required_str(ctx, "eventName"),
+        hub=_required_str(ctx, "hub"),
+        connection_id=_required_str(ctx, "connectionId"),
+        user_id=_present(_optional_str(ctx, "userId", _CONTEXT)),
+        origin=_optional_str(ctx, "origin", _CONTEXT),
+        # A fresh object from the payload, wrapped read-only without a copy.
+        states=MappingProxyType(states if isinstance(states, dict) else dict(states)),
     )
 
 
@@ -142,61 +147,62 @@ def _present(value: str | None) -> str | None:
     return value if value and value.strip() else None
 
 
-class _Obj:
-    """A JSON object read with case-insensitive keys, naming its path in errors."""
+# Small readers over decoded JSON objects. Keys are matched exactly first (the
+# extension writes camelCase) and case-insensitively only when that misses.
 
-    def __init__(self, value: object, path: str) -> None:
-        if not isinstance(value, Mapping):
-            raise InvalidEvent(f"{path} must be an object")
-        self._path = path
-        self._items = {str(k).lower(): v for k, v in value.items()}
 
-    def get(self, key: str, default: object = None) -> Any:
-        return self._items.get(key.lower(), default)
+def _object(value: object, path: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidEvent(f"{path} must be an object")
+    return value
 
-    def obj(self, key: str) -> _Obj:
-        return _Obj(self.get(key), f"{self._path}.{key}")
 
-    def required_str(self, key: str) -> str:
-        value = self.get(key)
-        if not isinstance(value, str) or not value:
-            raise InvalidEvent(f"{self._path}.{key} must be a non-empty string")
-        return value
-
-    def optional_str(self, key: str) -> str | None:
-        value = self.get(key)
-        if value is None or isinstance(value, str):
+def _get(obj: Mapping[str, Any], key: str, default: object = None) -> Any:
+    if key in obj:
+        return obj[key]
+    folded = key.lower()
+    for name, value in obj.items():
+        if str(name).lower() == folded:
             return value
-        raise InvalidEvent(f"{self._path}.{key} must be a string")
+    return default
 
-    def strings(self, key: str) -> tuple[str, ...]:
-        value = self.get(key)
-        if value is None:
-            return ()
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise InvalidEvent(f"{self._path}.{key} must be an array of strings")
-        return tuple(value)
 
-    def objects(self, key: str) -> tuple[_Obj, ...]:
-        value = self.get(key)
-        if value is None:
-            return ()
-        if not isinstance(value, list):
-            raise InvalidEvent(f"{self._path}.{key} must be an array")
-        return tuple(_Obj(v, f"{self._path}.{key}[{i}]") for i, v in enumerate(value))
+def _required_str(ctx: Mapping[str, Any], key: str) -> str:
+    value = _get(ctx, key)
+    if not isinstance(value, str) or not value:
+        raise InvalidEvent(f"{_CONTEXT}.{key} must be a non-empty string")
+    return value
 
-    def multi(self, key: str) -> Multi:
-        """A ``{name: [values]}`` map; a lone string value counts as one value."""
-        value = self.get(key)
-        if value is None:
-            return MappingProxyType({})
-        if not isinstance(value, Mapping):
-            raise InvalidEvent(f"{self._path}.{key} must be an object")
-        result: dict[str, tuple[str, ...]] = {}
-        for name, values in value.items():
-            if isinstance(values, str):
-                values = [values]
-            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-                raise InvalidEvent(f"{self._path}.{key}.{name} must be an array of strings")
+
+def _optional_str(obj: Mapping[str, Any], key: str, path: str) -> str | None:
+    value = _get(obj, key)
+    if value is None or isinstance(value, str):
+        return value
+    raise InvalidEvent(f"{path}.{key} must be a string")
+
+
+def _strings(request: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = _get(request, key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidEvent(f"request.{key} must be an array of strings")
+    return tuple(value)
+
+
+def _multi(request: Mapping[str, Any], key: str) -> Multi:
+    """A ``{name: [values]}`` map; a lone string value counts as one value."""
+    value = _get(request, key)
+    if value is None:
+        return MappingProxyType({})
+    if not isinstance(value, Mapping):
+        raise InvalidEvent(f"request.{key} must be an object")
+    result: dict[str, tuple[str, ...]] = {}
+    for name, values in value.items():
+        if type(values) is str:
+            result[str(name)] = (values,)
+        elif type(values) is list and all(type(v) is str for v in values):
             result[str(name)] = tuple(values)
-        return MappingProxyType(result)
+        else:
+            raise InvalidEvent(f"request.{key}.{name} must be an array of strings")
+    return MappingProxyType(result)

@@ -224,4 +224,14 @@ def _user(ctx: ConnectionContext) -> str:
 
 def _timestamp(now: datetime) -> str:
     """ISO 8601 in UTC with millisecond precision and a ``Z`` suffix."""
-    return now.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    t = now.astimezone(timezone.utc)
+    # Plain formatting: several times faster than isoformat() or strftime here.
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (
+        t.year,
+        t.month,
+        t.day,
+        t.hour,
+        t.minute,
+        t.second,
+        t.microsecond // 1000,
+    )

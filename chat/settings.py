@@ -22,6 +22,17 @@ DEFAULT_MAX_MESSAGE_LENGTH = 2000
 MAX_ROOMS_PER_CONNECTION = 20
 
 
+# Every app setting the handlers read.
+SETTING_NAMES = (
+    "WebPubSubHub",
+    "ChatAllowAnonymous",
+    "ChatDefaultRoom",
+    "ChatMaxMessageLength",
+    "WEBSITE_INSTANCE_ID",
+    "WEBSITE_AUTH_ENABLED",
+)
+
+
 class SettingsError(ValueError):
     """A setting is malformed. The message names the setting, never its value."""
 

@@ -1,9 +1,32 @@
+import asyncio
+import inspect
+
 import pytest
 
+from blueprints import _adapter
 from function_app import create_app
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings():
+    """Tests change app settings; the app reads them once per process."""
+    _adapter.settings.cache_clear()
+    yield
+    _adapter.settings.cache_clear()
+
+
+def user_functions():
+    """The user functions of a freshly indexed app, by name, callable as plain
+    functions (an ``async def`` one is run to completion, as the worker would)."""
+
+    def plain(fn):
+        if not inspect.iscoroutinefunction(fn):
+            return fn
+        return lambda **kwargs: asyncio.run(fn(**kwargs))
+
+    return {f.get_function_name(): plain(f.get_user_function()) for f in create_app().get_functions()}
 
 
 @pytest.fixture
 def functions():
-    """The user functions of a freshly indexed app, by function name."""
-    return {f.get_function_name(): f.get_user_function() for f in create_app().get_functions()}
+    return user_functions()

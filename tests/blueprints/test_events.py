@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from blueprints import _adapter
+from chat.settings import SettingsError
 from tests import payloads as p
 from tests.payloads import FakeOut
 
@@ -24,10 +26,25 @@ def test_connect_returns_the_accept_reply_as_a_dict(functions):
     }
 
 
-def test_connect_reads_the_anonymous_setting_per_invocation(functions, monkeypatch):
+def test_connect_follows_the_anonymous_setting(functions, monkeypatch):
     assert functions["connect"](request=p.as_request(p.connect(user_id=None)))["code"] == "unauthorized"
     monkeypatch.setenv("ChatAllowAnonymous", "true")
+    _adapter.settings.cache_clear()  # what a restart after a settings change does
     assert functions["connect"](request=p.as_request(p.connect(user_id=None)))["userId"] == "guest-AbCdEfGh"
+
+
+def test_settings_are_read_once_per_process(functions, monkeypatch):
+    functions["connect"](request=p.as_request(p.connect()))
+    monkeypatch.setenv("ChatAllowAnonymous", "true")
+    assert functions["connect"](request=p.as_request(p.connect(user_id=None)))["code"] == "unauthorized"
+
+
+def test_a_malformed_setting_is_not_kept(functions, monkeypatch):
+    monkeypatch.setenv("ChatAllowAnonymous", "perhaps")
+    with pytest.raises(SettingsError):
+        functions["connect"](request=p.as_request(p.connect()))
+    monkeypatch.setenv("ChatAllowAnonymous", "true")
+    assert functions["connect"](request=p.as_request(p.connect(user_id=None)))["userId"].startswith("guest-")
 
 
 def test_connected_sets_presence_actions_and_returns_nothing(functions):

@@ -27,7 +27,6 @@ def test_a_connect_event_is_parsed_with_pascal_case_enums_and_array_values():
         "alice",
         "myresource.webpubsub.azure.com",
     )
-    assert ctx.headers["Host"] == ("localhost:7071",)
     assert event.claims["role"] == ("reader", "writer")
     assert event.query == {"access_token": ("eyJ.redacted.jwt",)}
     assert event.subprotocols == (p.SUBPROTOCOL,)
@@ -70,9 +69,12 @@ def test_a_disconnected_event_carries_its_optional_reason():
 
 
 def test_keys_are_matched_case_insensitively_and_single_header_strings_accepted():
-    payload = {"ConnectionContext": {**p.context(), "Headers": {"Host": "one"}}}
+    context = {k[0].upper() + k[1:]: v for k, v in p.context().items()}
+    payload = {**p.connect(), "ConnectionContext": context, "Headers": {"Host": "one"}}
+    del payload["connectionContext"], payload["headers"]
     event = parse_event(payload)
-    assert event.context.headers == {"Host": ("one",)}
+    assert (event.context.connection_id, event.context.user_id) == ("AbCdEfGh123-conn", "alice")
+    assert event.headers == {"Host": ("one",)}
 
 
 def test_a_missing_user_id_parses_as_none():

@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 
 from adapters.webpubsub import ServiceClients
 from blueprints import _adapter
-from function_app import create_app
+from tests.conftest import user_functions
 from tests.fake_transport import FakeTransport
 from tests.payloads import FakeOut
 from tests.property.strategies import JSON, ODD_TEXT, RAW
 
-FUNCTIONS = {f.get_function_name(): f.get_user_function() for f in create_app().get_functions()}
+FUNCTIONS = user_functions()
 HEADER_TEXT = ODD_TEXT.map(lambda t: t.encode("utf-8", "surrogatepass").decode("latin-1")[:200])
 
 

@@ -116,6 +116,15 @@ class Worker:
         trigger_metadata: Mapping[str, Any] | None = None,
     ) -> Invocation:
         """Invoke function ``name`` with ``inputs`` (binding name -> TypedData)."""
+        return self._decode(await self.invoke_raw(name, inputs, trigger_metadata))
+
+    async def invoke_raw(
+        self,
+        name: str,
+        inputs: Mapping[str, Any],
+        trigger_metadata: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """The worker's own InvocationResponse, undecoded (what the host receives)."""
         import azure_functions_runtime as runtime
 
         p = self.protos
@@ -125,8 +134,7 @@ class Worker:
             input_data=[p.ParameterBinding(name=k, data=v) for k, v in inputs.items()],
             trigger_metadata=dict(trigger_metadata or {}),
         )
-        response = await runtime.invocation_request(self._wrap(invocation_request=request))
-        return self._decode(response)
+        return await runtime.invocation_request(self._wrap(invocation_request=request))
 
     def invoke_sync(self, name: str, inputs: Mapping[str, Any], **kwargs: Any) -> Invocation:
         return asyncio.run(self.invoke(name, inputs, **kwargs))

@@ -1,0 +1,104 @@
+"""``python -m benchmarks [--quick] [--out FILE]``: print the table and write it to a file."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks import cold_start, growth, per_event, worker
+
+ROOT = Path(__file__).resolve().parent.parent
+GOALS = {"cold": 1.10, "event": 3.0, "worker": 0.8, "growth": 2.0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="few repetitions: proves it runs, numbers mean little"
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "benchmarks.md")
+    args = parser.parse_args()
+    q = args.quick
+    cold = cold_start.measure(samples=3 if q else 21)
+    events = per_event.measure(repeat=3 if q else 7, number=50 if q else 2000)
+    through = worker.measure(invocations=20 if q else 300, rounds=2 if q else 5)
+    grown = growth.measure(repeat=2 if q else 5, budget=20 if q else 2000)
+    table = render(cold, events, through, grown, q)
+    print(table)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(table + "\n")
+    print(f"\n(written to {args.out})")
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def render(cold: dict, events: list[dict], through: dict, grown: dict, quick: bool) -> str:
+    machine = f"{platform.system()} {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
+    mode = " (quick mode: numbers mean little)" if quick else ""
+    when = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    lines = [
+        f"Benchmarks, {when}, Python {platform.python_version()}, {machine}{mode}",
+        "",
+        "| measure | app | baseline | ratio | goal | |",
+        "|---|---|---|---|---|---|",
+    ]
+    ratio = cold["app_seconds"] / cold["baseline_seconds"]
+    lines.append(
+        f"| cold start: index the app vs import azure.functions (median of {cold['samples']} processes) "
+        f"| {cold['app_seconds'] * 1e3:.1f} ms | {cold['baseline_seconds'] * 1e3:.1f} ms | {ratio:.2f}x "
+        f"| <= {GOALS['cold']}x | {verdict(ratio <= GOALS['cold'])} |"
+    )
+    heavy = ", ".join(cold["heavy_modules"]) or "none"
+    lines.append(
+        f"| SDK, identity or handler modules loaded by indexing | {heavy} | | | none "
+        f"| {verdict(not cold['heavy_modules'])} |"
+    )
+    for row in events:
+        lines.append(
+            f"| per event: {row['event']} vs json.loads + json.dumps | {row['handler_us']:.1f} µs "
+            f"| {row['baseline_us']:.1f} µs | {row['ratio']:.2f}x | <= {GOALS['event']}x "
+            f"| {verdict(row['ratio'] <= GOALS['event'])} |"
+        )
+    ratio = through["message_per_s"] / through["noop_per_s"]
+    lines.append(
+        f"| worker: message vs a do-nothing `def` trigger ({through['invocations']} each) "
+        f"| {through['message_per_s']:.0f}/s | {through['noop_per_s']:.0f}/s | {ratio:.2f}x "
+        f"| >= {GOALS['worker']}x | {verdict(ratio >= GOALS['worker'])} |"
+    )
+    ratio = through["message_per_s"] / through["noop_async_per_s"]
+    lines.append(
+        f"| worker: message vs a do-nothing `async def` trigger (no thread hop either) "
+        f"| {through['message_per_s']:.0f}/s | {through['noop_async_per_s']:.0f}/s | {ratio:.2f}x "
+        "| (reported) | |"
+    )
+    for key, unit in (("actions", "action"), ("bytes", "byte")):
+        series = grown[key]
+        marginal = ", ".join(_time(m) for m in series["marginal"])
+        per_unit = ", ".join(_time(p) for p in series["per_unit"])
+        spread = series["marginal_spread"]
+        sizes = "/".join(map(str, series["sizes"]))
+        lines.append(
+            f"| growth per {unit}, sizes {sizes}: marginal {marginal}; plain {per_unit} | | "
+            f"| {spread:.2f}x spread | <= {GOALS['growth']}x | {verdict(spread <= GOALS['growth'])} |"
+        )
+    mem = cold["app_rss_kib"] / cold["baseline_rss_kib"]
+    lines.append(
+        f"| memory: peak RSS after indexing vs azure.functions alone | {cold['app_rss_kib'] / 1024:.1f} MiB "
+        f"| {cold['baseline_rss_kib'] / 1024:.1f} MiB | {mem:.2f}x | (reported) | |"
+    )
+    return "\n".join(lines)
+
+
+def _time(seconds: float) -> str:
+    if seconds >= 1e-6:
+        return f"{seconds * 1e6:.2f} µs"
+    return f"{seconds * 1e9:.2f} ns"
+
+
+if __name__ == "__main__":
+    main()
