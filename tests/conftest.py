@@ -3,14 +3,17 @@ import inspect
 
 import pytest
 
-from blueprints import _adapter
+from adapters.webpubsub import ServiceClients
+from blueprints import _adapter, bindings
 from function_app import create_app
 
 
 @pytest.fixture(autouse=True)
-def fresh_settings():
-    """Tests change app settings; the app reads them once per process."""
+def fresh_settings(monkeypatch):
+    """Tests change app settings; the app reads them (and builds its SDK
+    clients from them) once per process: start each test afresh."""
     _adapter.settings.cache_clear()
+    monkeypatch.setattr(_adapter, "service_clients", ServiceClients(bindings.CONNECTION))
     yield
     _adapter.settings.cache_clear()
 

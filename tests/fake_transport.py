@@ -23,6 +23,10 @@ class FakeTransport(HttpTransport):
         self.sleeps: list[float] = []
         self._responses = list(responses)
 
+    def answer(self, *responses: tuple[int, Any] | tuple[int, Any, dict[str, str]]) -> None:
+        """Answer the next requests with these, in order."""
+        self._responses = list(responses)
+
     def __enter__(self) -> FakeTransport:
         return self
 

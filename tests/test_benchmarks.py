@@ -24,7 +24,7 @@ def test_the_benchmarks_run_and_write_their_table(tmp_path):
         "per event: message",
         "per event: join",
         "per event: broadcast of 10",
-        "worker: message vs do-nothing",
+        "worker: message vs a do-nothing `def` trigger",
         "growth per action",
         "growth per byte",
         "memory: peak RSS",

@@ -39,7 +39,7 @@ def post(functions, value, out):
 
 
 def test_presence_of_a_user(functions, service):
-    service._responses = [(200, b"")]
+    service.answer((200, b""))
     response = get(functions, user="bob")
     assert (response.status_code, json.loads(response.get_body())) == (
         200,
@@ -49,7 +49,7 @@ def test_presence_of_a_user(functions, service):
 
 
 def test_presence_of_a_room_lists_its_connections(functions, service):
-    service._responses = [(200, {"value": [{"connectionId": "c1", "userId": "alice"}], "nextLink": None})]
+    service.answer((200, {"value": [{"connectionId": "c1", "userId": "alice"}], "nextLink": None}))
     body = json.loads(get(functions, room="lobby").get_body())
     assert body == {
         "room": "lobby",
@@ -65,7 +65,7 @@ def test_a_bad_presence_query_never_reaches_the_service(functions, service):
 
 
 def test_a_service_failure_is_a_clear_error_without_secrets(functions, service):
-    service._responses = [(401, b'{"message":"key ' + KEY.encode() + b' rejected"}')]
+    service.answer((401, b'{"message":"key ' + KEY.encode() + b' rejected"}'))
     response = get(functions, user="bob")
     assert response.status_code == 502
     assert "refused the credentials" in json.loads(response.get_body())["error"]["message"]
@@ -79,17 +79,16 @@ def test_presence_without_a_connection_setting_names_it(functions, monkeypatch):
     assert "WebPubSubConnectionString" in json.loads(response.get_body())["error"]["message"]
 
 
+MIXED = [
+    {"actionName": "sendToAll", "data": "hi", "filter": "userId ne 'bot'"},
+    {"actionName": "sendToGroup", "group": "lobby", "data": "plain"},
+]
+
+
 def test_a_filtered_send_goes_through_the_sdk_and_the_rest_through_the_binding(functions, service):
-    service._responses = [(202, b"")]
+    service.answer((202, b""))
     out = FakeOut()
-    response = post(
-        functions,
-        [
-            {"actionName": "sendToAll", "data": "hi", "filter": "userId ne 'bot'"},
-            {"actionName": "sendToGroup", "group": "lobby", "data": "plain"},
-        ],
-        out,
-    )
+    response = post(functions, MIXED, out)
     assert response.status_code == 202
     (request,) = service.requests
     assert "filter=userId%20ne%20%27bot%27" in request.url
@@ -97,16 +96,9 @@ def test_a_filtered_send_goes_through_the_sdk_and_the_rest_through_the_binding(f
 
 
 def test_when_a_filtered_send_fails_the_binding_sends_nothing(functions, service):
-    service._responses = [(403, b"")]
+    service.answer((403, b""))
     out = FakeOut()
-    response = post(
-        functions,
-        [
-            {"actionName": "sendToAll", "data": "hi", "filter": "userId ne 'bot'"},
-            {"actionName": "sendToGroup", "group": "lobby", "data": "plain"},
-        ],
-        out,
-    )
+    response = post(functions, MIXED, out)
     assert response.status_code == 502
     assert json.loads(response.get_body())["error"]["sent"] == 0
     assert out.values == []

@@ -57,6 +57,8 @@ async def start(app_dir: Path, host: str = "127.0.0.1", port: int = 7071, events
     functions = FunctionsHost(await Worker.start(app_dir), service)
 
     app = web.Application(client_max_size=2 * 1024 * 1024)
+    # The service's REST API first: it shares the /api prefix with the functions.
+    app.router.add_route("*", "/api/hubs/{hub}/{path:.*}", service.rest)
     app.router.add_route("*", "/api/{tail:.*}", functions.http)
     app.router.add_route("*", EVENT_ROUTES["trigger"], functions.trigger_webhook)
     app.router.add_get("/client/hubs/{hub}", service.client)
