@@ -8,6 +8,7 @@ import statistics
 import timeit
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from chat.actions import encode_actions
 from chat.broadcast import handle_broadcast
@@ -111,15 +112,15 @@ def paired(
 def measure(repeat: int, number: int) -> list[dict]:
     settings = Settings()
     run = trigger_path(settings)
-    scenarios: list[tuple[str, str | bytes, Callable[[], tuple]]] = [
-        ("connect", connect_request(), None),
-        ("message", user_request("message", {"room": "lobby", "text": "hello there"}, ["lobby"]), None),
-        ("join", user_request("join", {"room": "games"}, ["lobby"]), None),
+    scenarios = [
+        ("connect", connect_request()),
+        ("message", user_request("message", {"room": "lobby", "text": "hello there"}, ["lobby"])),
+        ("join", user_request("join", {"room": "games"}, ["lobby"])),
     ]
     results = []
-    for name, raw, _ in scenarios:
+    for name, raw in scenarios:
         output = run(raw)
-        results.append(_row(name, lambda raw=raw: run(raw), baseline(raw, output), repeat, number))
+        results.append(_row(name, partial(run, raw), baseline(raw, output), repeat, number))
     body = broadcast_body(10)
     results.append(
         _row(

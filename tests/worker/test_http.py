@@ -108,3 +108,18 @@ def test_the_page_is_served_through_the_route_parameter(worker):
     assert result.http.status == 200 and result.http.headers["Content-Type"].startswith("text/html")
     missing = worker.invoke_sync("page", {"req": worker.http("GET", f"{BASE}/chat/x", params={"asset": "x"})})
     assert missing.http.status == 404
+
+
+def test_presence_answers_through_the_worker_without_loading_the_sdk_for_a_bad_query(worker):
+    req = worker.http("GET", f"{BASE}/presence", query={"room": "not a room"})
+    result = worker.invoke_sync("presence", {"req": req})
+    assert result.http.status == 400 and result.http.json()["error"]["field"] == "room"
+
+
+def test_presence_without_a_connection_setting_is_a_500_naming_it(worker, monkeypatch):
+    for name in ("WebPubSubConnectionString", "WebPubSubConnectionString__serviceUri"):
+        monkeypatch.delenv(name, raising=False)
+    req = worker.http("GET", f"{BASE}/presence", query={"user": "bob"})
+    result = worker.invoke_sync("presence", {"req": req})
+    assert result.http.status == 500
+    assert "WebPubSubConnectionString" in result.http.json()["error"]["message"]

@@ -43,6 +43,24 @@ def access_key(setting: str, env: Mapping[str, str]) -> str | None:
     return parts.get("AccessKey")
 
 
+def _web_context(
+    status: int,
+    *,
+    request: dict[str, Any] | None = None,
+    headers: dict[str, list[str]] | None = None,
+    error: str | None = None,
+    preflight: bool = False,
+) -> dict[str, Any]:
+    """The context object, shaped as the extension serializes it."""
+    return {
+        "request": request,
+        "response": {"status": status, "body": error, "headers": headers or {}},
+        "errorMessage": error,
+        "hasError": error is not None,
+        "isPreflight": preflight,
+    }
+
+
 class MissingValue(LookupError):
     """A binding expression names a header or query value the request lacks."""
 
@@ -157,42 +175,18 @@ class FunctionsHost:
         self, binding: dict[str, Any], method: str, headers: Mapping[str, str], body: bytes
     ) -> dict[str, Any]:
         """The ``webPubSubContext`` value the extension builds for an HTTP request."""
-        keys = [access_key(c, self.env) for c in binding.get("connections") or [DEFAULT_CONNECTION]]
-        ok_response = {"status": 200, "body": None, "headers": {}}
         if method in ("OPTIONS", "GET") and "WebHook-Request-Origin" in headers:
-            allowed = headers["WebHook-Request-Origin"] == self.service.origin
-            response = (
-                {"status": 200, "body": None, "headers": {"WebHook-Allowed-Origin": ["*"]}}
-                if allowed
-                else {"status": 400, "body": None, "headers": {}}
-            )
-            return {
-                "request": None,
-                "response": response,
-                "errorMessage": None,
-                "hasError": not allowed,
-                "isPreflight": True,
-            }
+            if headers["WebHook-Request-Origin"] == self.service.origin:
+                return _web_context(200, preflight=True, headers={"WebHook-Allowed-Origin": ["*"]})
+            return _web_context(400, preflight=True, error="origin not allowed")
+        keys = [access_key(c, self.env) for c in binding.get("connections") or [DEFAULT_CONNECTION]]
         try:
             event = cloudevents.read_event(headers, body)
             if not any(cloudevents.signature_valid(k, headers) for k in keys):
                 raise BadEvent(401, "Signature validation failed.")
         except BadEvent as err:
-            response = {"status": err.status, "body": str(err), "headers": {}}
-            return {
-                "request": None,
-                "response": response,
-                "errorMessage": str(err),
-                "hasError": True,
-                "isPreflight": False,
-            }
-        return {
-            "request": event,
-            "response": ok_response,
-            "errorMessage": None,
-            "hasError": False,
-            "isPreflight": False,
-        }
+            return _web_context(err.status, error=str(err))
+        return _web_context(200, request=event)
 
     async def _send_outputs(self, name: str, result: Invocation) -> bool:
         """Apply the function's webPubSub outputs; False when the invocation failed."""

@@ -54,7 +54,7 @@ class Invocation:
     return_value: Any = None
     http: HttpResult | None = None
     outputs: Mapping[str, Any] = field(default_factory=dict)
-    output_kinds: Mapping[str, str] = field(default_factory=dict)
+    output_kinds: Mapping[str, str | None] = field(default_factory=dict)
 
 
 class Worker:
@@ -178,7 +178,7 @@ class Worker:
         if response.result.status != p.StatusResult.Success:
             return Invocation(ok=False, error=response.result.exception.message)
         outputs: dict[str, Any] = {}
-        kinds: dict[str, str] = {}
+        kinds: dict[str, str | None] = {}
         for binding in response.output_data:
             kinds[binding.name], outputs[binding.name] = _value(binding.data)
         kind, value = _value(response.return_value) if response.HasField("return_value") else (None, None)
