@@ -74,3 +74,18 @@ def test_the_filter_subset(text, view, expected):
 def test_filters_outside_the_subset_are_refused(text):
     with pytest.raises(FilterError):
         compile_filter(text)
+
+
+def test_the_rest_api_refuses_calls_without_a_token_signed_with_the_key():
+    async def scenario(host):
+        for headers in (
+            {},
+            {"Authorization": "Bearer not-a-jwt"},
+            {"Authorization": f"Basic {host.token('x')}"},
+        ):
+            async with host.session.head(
+                f"{host.url}/api/hubs/chat/users/alice", headers=headers
+            ) as response:
+                assert response.status == 401
+
+    run(scenario)

@@ -14,9 +14,10 @@ from typing import Any
 
 from aiohttp import web
 
-from tools.localhost import cloudevents, tokens
+from tools.localhost import actions, cloudevents, tokens
+from tools.localhost.actions import ActionError
 from tools.localhost.cloudevents import BadEvent
-from tools.localhost.service import ActionError, Service
+from tools.localhost.service import Service
 from tools.worker.harness import Invocation, Worker
 
 log = logging.getLogger("localhost.functions")
@@ -198,8 +199,8 @@ class FunctionsHost:
                 continue
             try:
                 value = json.loads(result.outputs[b["name"]])
-                actions = value if isinstance(value, list) else [value]
-                await self.service.apply_actions(resolve(b.get("hub") or "%WebPubSubHub%", self.env), actions)
+                sent = value if isinstance(value, list) else [value]
+                await actions.apply(self.service, resolve(b.get("hub") or "%WebPubSubHub%", self.env), sent)
             except (ValueError, ActionError) as err:
                 log.error("function %s output refused: %s", name, err)
                 return False

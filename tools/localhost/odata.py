@@ -44,18 +44,24 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 
 
 def _or(tokens: list[tuple[str, str]]) -> tuple[Predicate, list[tuple[str, str]]]:
-    left, tokens = _and(tokens)
-    while tokens and tokens[0] == ("word", "or"):
-        right, tokens = _and(tokens[1:])
-        left = (lambda a, b: lambda c: a(c) or b(c))(left, right)
-    return left, tokens
+    return _joined(tokens, "or", _and, lambda a, b: lambda c: a(c) or b(c))
 
 
 def _and(tokens: list[tuple[str, str]]) -> tuple[Predicate, list[tuple[str, str]]]:
-    left, tokens = _unary(tokens)
-    while tokens and tokens[0] == ("word", "and"):
-        right, tokens = _unary(tokens[1:])
-        left = (lambda a, b: lambda c: a(c) and b(c))(left, right)
+    return _joined(tokens, "and", _unary, lambda a, b: lambda c: a(c) and b(c))
+
+
+def _joined(
+    tokens: list[tuple[str, str]],
+    word: str,
+    operand: Callable[[list[tuple[str, str]]], tuple[Predicate, list[tuple[str, str]]]],
+    combine: Callable[[Predicate, Predicate], Predicate],
+) -> tuple[Predicate, list[tuple[str, str]]]:
+    """Operands joined left to right by ``word``."""
+    left, tokens = operand(tokens)
+    while tokens and tokens[0] == ("word", word):
+        right, tokens = operand(tokens[1:])
+        left = combine(left, right)
     return left, tokens
 
 

@@ -7,10 +7,12 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from aiohttp import web
 
+from tools.localhost import rest
 from tools.localhost.functions import FunctionsHost
 from tools.localhost.service import Service
 from tools.worker.harness import Worker
@@ -58,7 +60,7 @@ async def start(app_dir: Path, host: str = "127.0.0.1", port: int = 7071, events
 
     app = web.Application(client_max_size=2 * 1024 * 1024)
     # The service's REST API first: it shares the /api prefix with the functions.
-    app.router.add_route("*", "/api/hubs/{hub}/{path:.*}", service.rest)
+    app.router.add_route("*", "/api/hubs/{hub}/{path:.*}", partial(rest.handle, service))
     app.router.add_route("*", "/api/{tail:.*}", functions.http)
     app.router.add_route("*", EVENT_ROUTES["trigger"], functions.trigger_webhook)
     app.router.add_get("/client/hubs/{hub}", service.client)

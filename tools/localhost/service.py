@@ -3,8 +3,9 @@
 Clients connect at ``/client/hubs/{hub}?access_token=...``. Each connection's
 life becomes CloudEvents POSTed to the configured event handler URL (the
 app's ``/runtime/webhooks/webpubsub`` or ``/api/webpubsub``), and the replies
-are applied as the service applies them. Output actions from the app arrive
-through ``apply_actions``.
+are applied as the service applies them. The app's output actions
+(``actions``) and SDK calls (``rest``) act on it through ``deliver`` and
+its connections.
 """
 
 from __future__ import annotations
@@ -22,17 +23,13 @@ import aiohttp
 import jwt
 from aiohttp import web
 
-from tools.localhost import cloudevents, frames, odata, tokens
+from tools.localhost import cloudevents, frames, tokens
 from tools.localhost.cloudevents import EventContext
 
 log = logging.getLogger("localhost.service")
 
 MAX_FRAME_BYTES = 1024 * 1024
 EVENT_TIMEOUT_SECONDS = 30
-
-
-class ActionError(ValueError):
-    """An output action the extension would refuse ("Not supported WebPubSubOperation")."""
 
 
 @dataclass(eq=False)
@@ -117,7 +114,7 @@ class Service:
             for group in self.user_groups[(hub, conn.user_id)]:
                 conn.groups.add(group)
         if conn.protocol:
-            await self._send(conn, frames.connected(conn.id, conn.user_id))
+            await self.send_frame(conn, frames.connected(conn.id, conn.user_id))
         await self._event(conn, "system", "connected", b"{}", "application/json")
         reason = "client closed"
         try:
@@ -239,7 +236,7 @@ class Service:
         if body:
             media = headers.get("Content-Type", "application/octet-stream").split(";")[0].strip().lower()
             reply_type = next((k for k, v in cloudevents.CONTENT_TYPES.items() if v == media), "binary")
-            await self._deliver(conn, frames.server_message(body, reply_type), body)
+            await self.deliver(conn, frames.server_message(body, reply_type), body)
         await self._ack(conn, ack_id)
 
     def _apply_states(self, conn: Connection, headers: Any) -> None:
@@ -250,7 +247,7 @@ class Service:
         self, conn: Connection, ack_id: int | None, error: str | None = None, message: str = ""
     ) -> None:
         if ack_id is not None:
-            await self._send(conn, frames.ack(ack_id, error, message))
+            await self.send_frame(conn, frames.ack(ack_id, error, message))
 
     # event handler side
 
@@ -301,7 +298,7 @@ class Service:
 
     # delivery
 
-    async def _send(self, conn: Connection, frame: dict[str, Any]) -> None:
+    async def send_frame(self, conn: Connection, frame: dict[str, Any]) -> None:
         if conn.ws is not None and not conn.ws.closed:
             try:
                 await conn.ws.send_str(json.dumps(frame))
@@ -309,10 +306,10 @@ class Service:
                 # A client on its way out misses the message, as with the service.
                 log.debug("connection %s closed before a message reached it", conn.id)
 
-    async def _deliver(self, conn: Connection, frame: dict[str, Any], raw: bytes | str) -> None:
+    async def deliver(self, conn: Connection, frame: dict[str, Any], raw: bytes | str) -> None:
         """A message to one connection: a JSON frame, or the raw data for a raw client."""
         if conn.protocol:
-            return await self._send(conn, frame)
+            return await self.send_frame(conn, frame)
         if conn.ws is None or conn.ws.closed:
             return
         try:
@@ -323,179 +320,9 @@ class Service:
         except ConnectionResetError:
             log.debug("connection %s closed before a message reached it", conn.id)
 
+    def connections_of(self, hub: str) -> list[Connection]:
+        return [c for c in self.connections.values() if c.hub == hub]
+
     async def _to_group(self, group: str, frame: dict[str, Any], excluded: set[str]) -> None:
         members = [c for c in self.connections.values() if group in c.groups and c.id not in excluded]
-        await asyncio.gather(*(self._send(c, frame) for c in members))
-
-    # the REST API, as much of it as the service SDK uses here
-
-    async def rest(self, request: web.Request) -> web.StreamResponse:
-        """Presence and (filtered) sends, for the app's SDK client."""
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        try:
-            jwt.decode(token, self.key, algorithms=["HS256"], options={"verify_aud": False})
-        except jwt.InvalidTokenError:
-            return web.Response(status=401)
-        if scheme != "Bearer":
-            return web.Response(status=401)
-        hub, path = request.match_info["hub"], request.match_info["path"]
-        conns = [c for c in self.connections.values() if c.hub == hub]
-        parts = path.split("/")
-        if request.method in ("GET", "HEAD") and len(parts) == 2 and parts[0] == "users":
-            return web.Response(status=200 if any(c.user_id == parts[1] for c in conns) else 404)
-        if request.method == "GET" and len(parts) == 3 and parts[0] == "groups" and parts[2] == "connections":
-            top = int(request.query.get("top", "100"))
-            members = [{"connectionId": c.id, "userId": c.user_id} for c in conns if parts[1] in c.groups]
-            return web.json_response({"value": members[:top], "nextLink": None})
-        if request.method == "POST" and parts[-1] == ":send":
-            return await self._rest_send(request, conns, parts[:-1])
-        return web.Response(status=501, text="not supported by the local host")
-
-    async def _rest_send(
-        self, request: web.Request, conns: list[Connection], target: list[str]
-    ) -> web.Response:
-        media = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        data_type = next((k for k, v in cloudevents.CONTENT_TYPES.items() if v == media), None)
-        if data_type is None:
-            return web.Response(status=400, text="unsupported content type")
-        try:
-            keep = odata.compile_filter(request.query["filter"]) if "filter" in request.query else None
-        except odata.FilterError as err:
-            return web.Response(status=400, text=f"Invalid filter: {err}")
-        body = await request.read()
-        excluded = set(request.query.getall("excluded", []))
-        if len(target) == 2 and target[0] == "groups":
-            conns = [c for c in conns if target[1] in c.groups]
-        elif len(target) == 2 and target[0] == "users":
-            conns = [c for c in conns if c.user_id == target[1]]
-        elif target:
-            return web.Response(status=404)
-        targets = [c for c in conns if c.id not in excluded and (keep is None or keep(_filter_view(c)))]
-        payload: bytes | str = body if data_type == "binary" else body.decode("utf-8", "replace")
-        try:
-            frame = frames.server_message(payload, data_type)
-        except ValueError:
-            return web.Response(status=400, text="the body is not valid JSON")
-        await asyncio.gather(*(self._deliver(c, frame, payload) for c in targets))
-        return web.Response(status=202)
-
-    # output actions (what the extension's REST calls do)
-
-    async def apply_actions(self, hub: str, actions: list[dict[str, Any]]) -> None:
-        """Apply actions in order, after checking all of them (ActionError if any is unsupported)."""
-        parsed = [_Action(a) for a in actions]
-        for action in parsed:
-            await self._apply(hub, action)
-
-    async def _apply(self, hub: str, a: _Action) -> None:
-        conns = [c for c in self.connections.values() if c.hub == hub]
-        excluded = set(a.get("excluded") or [])
-        name = a.name
-        if name.startswith("sendto"):
-            data, data_type = a.payload()
-            frame = frames.server_message(data, data_type)
-            targets = {
-                "sendtoall": [c for c in conns if c.id not in excluded],
-                "sendtogroup": [c for c in conns if a.get("group") in c.groups and c.id not in excluded],
-                "sendtouser": [c for c in conns if c.user_id == a.get("userId")],
-                "sendtoconnection": [c for c in conns if c.id == a.get("connectionId")],
-            }[name]
-            await asyncio.gather(*(self._deliver(c, frame, data) for c in targets))
-        elif name in ("addusertogroup", "removeuserfromgroup"):
-            members = self.user_groups[(hub, a.get("userId"))]
-            adding = name == "addusertogroup"
-            (members.add if adding else members.discard)(a.get("group"))
-            for c in conns:
-                if c.user_id == a.get("userId"):
-                    (c.groups.add if adding else c.groups.discard)(a.get("group"))
-        elif name == "removeuserfromallgroups":
-            self.user_groups.pop((hub, a.get("userId")), None)
-            for c in conns:
-                if c.user_id == a.get("userId"):
-                    c.groups.clear()
-        elif name in ("addconnectiontogroup", "removeconnectionfromgroup"):
-            for c in conns:
-                if c.id == a.get("connectionId"):
-                    (c.groups.add if name == "addconnectiontogroup" else c.groups.discard)(a.get("group"))
-        elif name.startswith("close"):
-            targets = {
-                "closeallconnections": [c for c in conns if c.id not in excluded],
-                "closeclientconnection": [c for c in conns if c.id == a.get("connectionId")],
-                "closegroupconnections": [
-                    c for c in conns if a.get("group") in c.groups and c.id not in excluded
-                ],
-            }[name]
-            reason = a.get("reason") or "closed by the server"
-            for c in targets:
-                await self._send(c, frames.disconnected(reason))
-                if c.ws is not None:
-                    await c.ws.close(code=1000, message=reason.encode()[:120])
-        else:  # grantpermission / revokepermission
-            permission = str(a.get("permission"))
-            target = a.get("targetName")
-            role = f"webpubsub.{permission}" + (f".{target}" if target else "")
-            for c in conns:
-                if c.id == a.get("connectionId"):
-                    (c.roles.add if name == "grantpermission" else c.roles.discard)(role)
-
-
-def _filter_view(conn: Connection) -> dict[str, Any]:
-    """What a filter can test of a connection."""
-    return {"userId": conn.user_id, "connectionId": conn.id, "protocol": conn.protocol, "groups": conn.groups}
-
-
-# The operations the extension knows, lower-cased as it matches them.
-_ACTIONS = frozenset(
-    [
-        "sendtoall",
-        "sendtogroup",
-        "sendtouser",
-        "sendtoconnection",
-        "addusertogroup",
-        "removeuserfromgroup",
-        "removeuserfromallgroups",
-        "addconnectiontogroup",
-        "removeconnectionfromgroup",
-        "closeallconnections",
-        "closeclientconnection",
-        "closegroupconnections",
-        "grantpermission",
-        "revokepermission",
-    ]
-)
-
-
-class _Action:
-    """An action object read as the extension reads it: keys and names in any case."""
-
-    def __init__(self, raw: object) -> None:
-        if not isinstance(raw, dict):
-            raise ActionError("an action must be a JSON object")
-        self._fields = {str(k).lower(): v for k, v in raw.items()}
-        name = self._fields.get("actionname")
-        if not isinstance(name, str) or name.lower() not in _ACTIONS:
-            raise ActionError(f"Not supported WebPubSubOperation: {name}.")
-        self.name = name.lower()
-        if self.name.startswith("sendto"):
-            self.payload()  # checked up front, as the extension converts all actions first
-
-    def get(self, key: str) -> Any:
-        return self._fields.get(key.lower())
-
-    def payload(self) -> tuple[bytes | str, str]:
-        data_type = str(self.get("dataType") or "text").lower()
-        data = self.get("data")
-        if data_type == "binary":
-            if isinstance(data, dict) and str(data.get("type", "")).lower() == "buffer":
-                return bytes(data.get("data") or []), data_type
-            raise ActionError("WebPubSubDataType is binary, please use ArrayBuffer as message data type.")
-        if not isinstance(data, str):
-            raise ActionError("Message should be string, please stringify object.")
-        if data_type == "json":
-            try:
-                json.loads(data)
-            except ValueError:
-                raise ActionError("data is not valid JSON") from None
-        elif data_type != "text":
-            raise ActionError(f"unknown dataType {data_type!r}")
-        return data, data_type
+        await asyncio.gather(*(self.send_frame(c, frame) for c in members))
