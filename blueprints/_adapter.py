@@ -9,11 +9,11 @@ from functools import lru_cache
 
 import azure.functions as func
 
-from adapters.webpubsub import ServiceClients
+from adapters.webpubsub import ServiceClients, ServiceError
 from blueprints import bindings
 from chat.actions import Action, encode_actions
-from chat.http import HttpOutcome, HttpReply
-from chat.settings import SETTING_NAMES, Settings
+from chat.http import HttpOutcome, HttpReply, error_reply, service_failure
+from chat.settings import Settings, SettingsError
 
 # One SDK client per hub for the whole app, built on first use (not here).
 service_clients = ServiceClients(bindings.CONNECTION)
@@ -27,7 +27,7 @@ def settings() -> Settings:
     so one read per process is enough. A malformed setting is not kept: the
     error repeats on every call until it is fixed.
     """
-    return Settings.from_env({name: os.environ[name] for name in SETTING_NAMES if name in os.environ})
+    return Settings.from_env(os.environ)
 
 
 def now() -> datetime:
@@ -43,6 +43,13 @@ def send(out: func.Out[str], actions: Iterable[Action]) -> None:
 
 def http_response(reply: HttpReply) -> func.HttpResponse:
     return func.HttpResponse(body=reply.body, status_code=reply.status, headers=dict(reply.headers))
+
+
+def sdk_failure(err: SettingsError | ServiceError, **where: object) -> func.HttpResponse:
+    """The answer when a call through the service SDK could not be made."""
+    if isinstance(err, SettingsError):
+        return http_response(error_reply(500, "not_configured", str(err)))
+    return http_response(service_failure(err.status, str(err), **where))
 
 
 def respond(outcome: HttpOutcome, out: func.Out[str] | None = None) -> func.HttpResponse:

@@ -16,10 +16,8 @@ bp = func.Blueprint()
 def broadcast(req: func.HttpRequest, actions: func.Out[str]) -> func.HttpResponse:
     from adapters import webpubsub
     from blueprints import _adapter
-    from blueprints._adapter import http_response, respond, settings
+    from blueprints._adapter import respond, sdk_failure, settings
     from chat.broadcast import handle_broadcast
-    from chat.http import error_reply
-    from chat.presence import service_failure
     from chat.settings import SettingsError
 
     plan = handle_broadcast(req.get_body())
@@ -28,7 +26,7 @@ def broadcast(req: func.HttpRequest, actions: func.Out[str]) -> func.HttpRespons
         try:
             webpubsub.send_filtered(_adapter.service_clients.get(settings().hub), plan.filtered)
         except SettingsError as err:
-            return http_response(error_reply(500, "not_configured", str(err)))
+            return sdk_failure(err)
         except webpubsub.ServiceError as err:
-            return http_response(service_failure(err.status, str(err), sent=err.sent))
+            return sdk_failure(err, sent=err.sent)
     return respond(plan, actions)

@@ -10,9 +10,9 @@ bp = func.Blueprint()
 def presence(req: func.HttpRequest) -> func.HttpResponse:
     from adapters import webpubsub
     from blueprints import _adapter
-    from blueprints._adapter import http_response, settings
-    from chat.http import HttpReply, error_reply
-    from chat.presence import MAX_LISTED, RoomQuery, parse_query, room_reply, service_failure, user_reply
+    from blueprints._adapter import http_response, sdk_failure, settings
+    from chat.http import HttpReply
+    from chat.presence import MAX_LISTED, RoomQuery, parse_query, room_reply, user_reply
     from chat.settings import SettingsError
 
     query = parse_query(req.params)
@@ -24,8 +24,6 @@ def presence(req: func.HttpRequest) -> func.HttpResponse:
             reply = room_reply(query, webpubsub.room_connections(client, query.room, MAX_LISTED + 1))
         else:
             reply = user_reply(query, webpubsub.user_connected(client, query.user))
-    except SettingsError as err:
-        reply = error_reply(500, "not_configured", str(err))
-    except webpubsub.ServiceError as err:
-        reply = service_failure(err.status, str(err))
+    except (SettingsError, webpubsub.ServiceError) as err:
+        return sdk_failure(err)
     return http_response(reply)

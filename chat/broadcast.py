@@ -20,7 +20,7 @@ from typing import Any
 from chat.actions import ACTION_TYPES, PERMISSIONS, Action, SendToAll, SendToGroup, SendToUser, json_message
 from chat.datatype import DataType
 from chat.http import HttpOutcome, error_reply, json_reply
-from chat.rooms import is_room_name
+from chat.rooms import ROOM_RULE, is_room_name
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_ACTIONS = 1000
@@ -183,7 +183,7 @@ def _text(max_length: int) -> Check:
 
 def _group(value: object, key: str, _: DataType | None) -> str:
     if not is_room_name(value):
-        raise InvalidAction(f"{key} must be 1 to 64 letters, digits, '-' or '_'", key)
+        raise InvalidAction(f"{key} must be {ROOM_RULE}", key)
     return value
 
 

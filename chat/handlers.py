@@ -35,7 +35,7 @@ from chat.events import (
     parse_event,
 )
 from chat.replies import ConnectReply, ErrorCode, ErrorReply, Reply, UserEventReply
-from chat.rooms import is_room_name, rooms_from_states, rooms_state
+from chat.rooms import ROOM_RULE, is_room_name, rooms_from_states, rooms_state
 from chat.settings import MAX_ROOMS_PER_CONNECTION, Settings
 
 SUBPROTOCOL = "json.webpubsub.azure.v1"
@@ -127,7 +127,7 @@ def guest_id(connection_id: str) -> str:
     return "guest-" + connection_id[:8]
 
 
-_ROOM_RULE = "room must be 1 to 64 letters, digits, '-' or '_'"
+_ROOM_RULE = f"room must be {ROOM_RULE}"
 
 
 def _payload(event: UserEvent) -> dict[str, Any] | ErrorReply:

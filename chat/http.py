@@ -33,6 +33,14 @@ def json_reply(status: int, body: object, **headers: str) -> HttpReply:
     )
 
 
+def service_failure(status: int | None, message: str, **where: object) -> HttpReply:
+    """What the caller gets when the service failed: 503 when throttled, else 502."""
+    if status == 429:
+        reply = error_reply(503, "service_busy", f"{message}: try again shortly", **where)
+        return HttpReply(reply.status, reply.body, {**reply.headers, "Retry-After": "5"})
+    return error_reply(502, "service_error", message, **where)
+
+
 def error_reply(status: int, code: str, message: str, **where: object) -> HttpReply:
     """The JSON error body every route uses: ``{"error": {code, message, ...}}``.
 

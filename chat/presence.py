@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chat.http import HttpReply, error_reply, json_reply
-from chat.rooms import is_room_name
+from chat.rooms import ROOM_RULE, is_room_name
 
 MAX_LISTED = 100
 MAX_USER_ID_LENGTH = 1024
@@ -41,9 +41,7 @@ def parse_query(params: Mapping[str, str]) -> UserQuery | RoomQuery | HttpReply:
             )
         return UserQuery(user)
     if not is_room_name(room):
-        return error_reply(
-            400, "invalid_query", "room must be 1 to 64 letters, digits, '-' or '_'", field="room"
-        )
+        return error_reply(400, "invalid_query", f"room must be {ROOM_RULE}", field="room")
     return RoomQuery(room)
 
 
@@ -56,11 +54,3 @@ def room_reply(query: RoomQuery, members: list[tuple[str, str | None]]) -> HttpR
     listed = [{"connectionId": c, "userId": u} for c, u in members[:MAX_LISTED]]
     body = {"room": query.room, "connections": listed, "truncated": len(members) > MAX_LISTED}
     return json_reply(200, body, Cache_Control="no-store")
-
-
-def service_failure(status: int | None, message: str, **where: object) -> HttpReply:
-    """What the caller gets when the service failed: 503 when throttled, else 502."""
-    if status == 429:
-        reply = error_reply(503, "service_busy", f"{message}: try again shortly", **where)
-        return HttpReply(reply.status, reply.body, {**reply.headers, "Retry-After": "5"})
-    return error_reply(502, "service_error", message, **where)

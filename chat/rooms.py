@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from typing import TypeGuard
 
 ROOMS_STATE = "rooms"
+ROOM_RULE = "1 to 64 letters, digits, '-' or '_'"
+"""What a room name may be, for error messages."""
 MAX_ROOM_LENGTH = 64
 
 _ROOM = re.compile(r"[A-Za-z0-9_-]{1,64}")

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from chat.rooms import is_room_name
+from chat.rooms import ROOM_RULE, is_room_name
 
 _HUB = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
 
@@ -20,17 +20,6 @@ DEFAULT_ROOM = "lobby"
 DEFAULT_MAX_MESSAGE_LENGTH = 2000
 # A room name is at most 64 characters, so this bounds a connection's states.
 MAX_ROOMS_PER_CONNECTION = 20
-
-
-# Every app setting the handlers read.
-SETTING_NAMES = (
-    "WebPubSubHub",
-    "ChatAllowAnonymous",
-    "ChatDefaultRoom",
-    "ChatMaxMessageLength",
-    "WEBSITE_INSTANCE_ID",
-    "WEBSITE_AUTH_ENABLED",
-)
 
 
 class SettingsError(ValueError):
@@ -56,7 +45,7 @@ class Settings:
         """
         default_room = env.get("ChatDefaultRoom", DEFAULT_ROOM)
         if not is_room_name(default_room):
-            raise SettingsError("ChatDefaultRoom must be 1 to 64 letters, digits, '-' or '_'")
+            raise SettingsError(f"ChatDefaultRoom must be {ROOM_RULE}")
         hub = env.get("WebPubSubHub", "").strip() or DEFAULT_HUB
         if not _HUB.fullmatch(hub):
             raise SettingsError("WebPubSubHub must start with a letter and hold only letters, digits and '_'")

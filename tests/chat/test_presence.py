@@ -9,7 +9,6 @@ from chat.presence import (
     UserQuery,
     parse_query,
     room_reply,
-    service_failure,
     user_reply,
 )
 
@@ -57,10 +56,3 @@ def test_the_room_answer_is_bounded_and_says_when_it_was_cut():
         "connections": [{"connectionId": "c0", "userId": "u0"}, {"connectionId": "c1", "userId": "u1"}],
         "truncated": False,
     }
-
-
-def test_throttling_is_a_503_with_retry_after_and_other_failures_a_502():
-    busy = service_failure(429, "Web PubSub answered 429")
-    assert (busy.status, busy.headers["Retry-After"]) == (503, "5")
-    assert service_failure(500, "Web PubSub answered 500").status == 502
-    assert json.loads(service_failure(None, "unreachable", sent=2).body)["error"]["sent"] == 2
