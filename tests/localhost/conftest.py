@@ -1,114 +1,83 @@
-"""Run the local host in-process on a free loopback port, with real WebSocket clients."""
+"""The Functions host stand-in on a free port, in front of a fake Web PubSub
+REST API that records each call (the service's own tests are in tests/webpubsub)."""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
-from tools.localhost import tokens
-from tools.localhost.server import Running, start
+from tools.localhost.server import Running, bind, start
 
 ROOT = Path(__file__).resolve().parents[2]
-WAIT = 5.0
-PROTOCOL = "json.webpubsub.azure.v1"
+KEY = "TESTKEYTESTKEYTESTKEYTESTKEYTESTKEYTESTKEY="
 
 
-@pytest.fixture(autouse=True)
-def isolated_settings(monkeypatch):
-    """The host writes app settings into the environment; restore them after each test."""
-    for name in ("WebPubSubConnectionString", "WebPubSubHub", "ChatAllowAnonymous", "ChatMaxMessageLength"):
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("WebPubSubHub", "chat")
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    content_type: str
+    body: bytes
 
 
-class Client:
-    """A json.webpubsub.azure.v1 client that keeps every frame it receives."""
+@dataclass
+class FakeService:
+    """Answers every REST call as the service does on success, and records it."""
 
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws = ws
-        self.frames: list[dict[str, Any]] = []
-        self._unmatched: list[dict[str, Any]] = []
-        self._acks = itertools.count(1)
-        self.connection_id: str | None = None
+    calls: list[Call] = field(default_factory=list)
 
-    async def next(self, match: Callable[[dict[str, Any]], bool], timeout: float = WAIT) -> dict[str, Any]:
-        """The first frame not yet taken that matches, waiting for it if need be (bounded)."""
-        for frame in self._unmatched:
-            if match(frame):
-                self._unmatched.remove(frame)
-                return frame
-        async with asyncio.timeout(timeout):
-            while True:
-                msg = await self.ws.receive()
-                if msg.type != aiohttp.WSMsgType.TEXT:
-                    raise AssertionError(f"socket ended while waiting: {msg.type} {msg.data!r}")
-                frame = json.loads(msg.data)
-                self.frames.append(frame)
-                if match(frame):
-                    return frame
-                self._unmatched.append(frame)
-
-    async def send(self, frame: dict[str, Any]) -> dict[str, Any]:
-        """Send a frame with a fresh ackId and wait for its ack."""
-        ack_id = next(self._acks)
-        await self.ws.send_json({**frame, "ackId": ack_id})
-        return await self.next(lambda f: f.get("type") == "ack" and f.get("ackId") == ack_id)
-
-    async def event(self, name: str, data: Any) -> dict[str, Any]:
-        return await self.send({"type": "event", "event": name, "dataType": "json", "data": data})
-
-    async def chat(self, match: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-        """The next server message whose JSON payload matches."""
-        frame = await self.next(
-            lambda f: f.get("type") == "message" and isinstance(f.get("data"), dict) and match(f["data"])
+    async def handle(self, request: web.Request) -> web.Response:
+        self.calls.append(
+            Call(
+                request.method,
+                request.path,
+                list(request.query.items()),
+                request.headers.get("Content-Type", ""),
+                await request.read(),
+            )
         )
-        return frame["data"]
+        if request.path.endswith(":send"):
+            return web.Response(status=202)
+        return web.Response(status=200 if request.method == "PUT" else 204)
 
 
+@dataclass
 class Host:
-    def __init__(self, running: Running, session: aiohttp.ClientSession) -> None:
-        self.url = running.url
-        self.running = running
-        self.session = session
-
-    async def negotiate(self, user: str | None) -> aiohttp.ClientResponse:
-        headers = {"x-ms-client-principal-name": user} if user is not None else {}
-        return await self.session.get(f"{self.url}/api/negotiate", headers=headers)
-
-    async def connect(self, user: str) -> Client:
-        response = await self.negotiate(user)
-        assert response.status == 200, await response.text()
-        info = await response.json()
-        client = Client(await self.session.ws_connect(info["url"], protocols=(PROTOCOL,)))
-        connected = await client.next(lambda f: f.get("event") == "connected")
-        client.connection_id = connected["connectionId"]
-        # Wait for our own presence, so that the connected event has been handled.
-        await client.chat(lambda d: d.get("type") == "presence" and d.get("user") == user)
-        return client
-
-    def token(self, user_id: str | None) -> str:
-        service = self.running.service
-        return tokens.issue(service.key, service.audience("chat"), user_id)
+    url: str
+    running: Running
+    service: FakeService
+    session: aiohttp.ClientSession
 
 
-def run(scenario: Callable[[Host], Any], events: str = "trigger") -> None:
-    """Start the host, run ``scenario(host)``, stop everything (bounded)."""
+def run(scenario: Callable[[Host], Awaitable[Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start a fake service and the host, run ``scenario(host)``, stop both (bounded)."""
 
     async def main() -> None:
-        running = await start(ROOT, port=0, events=events)
+        fake = FakeService()
+        service_app = web.Application()
+        service_app.router.add_route("*", "/{path:.*}", fake.handle)
+        service_runner = web.AppRunner(service_app, access_log=None)
+        await service_runner.setup()
+        service_sock = bind("127.0.0.1", 0)
+        await web.SockSite(service_runner, service_sock).start()
+        endpoint = f"http://localhost:{service_sock.getsockname()[1]}"
+        monkeypatch.setenv("WebPubSubConnectionString", f"Endpoint={endpoint};AccessKey={KEY};Version=1.0;")
+        monkeypatch.setenv("WebPubSubHub", "chat")
+        running = await start(ROOT, bind("127.0.0.1", 0))
         try:
             async with aiohttp.ClientSession() as session:
                 async with asyncio.timeout(60):
-                    await scenario(Host(running, session))
+                    await scenario(Host(running.url, running, fake, session))
         finally:
             await running.stop()
+            await service_runner.cleanup()
 
     asyncio.run(main())

@@ -1,8 +1,8 @@
-"""A local host for the app: a development tool, not a product.
+"""A local Functions host for the app: a development tool, not a product.
 
-It serves the app's HTTP functions through the real Python worker and stands
-in for the Web PubSub service (WebSocket clients, events, output actions) on
-one loopback port, so the whole app runs end to end with no Azure. It covers
-what this app uses of the service, not all of it: for full fidelity run
-Microsoft's Web PubSub emulator with ``func start`` (see the README).
+It serves the app's functions through the real Python worker library, as
+``func start`` does, and plays the Web PubSub extension's part: negotiate
+tokens, the trigger endpoint with its signature and abuse-protection checks,
+the context binding, and output actions sent to the service's REST API. The
+service itself is ``tools.webpubsub`` (or Microsoft's emulator, or Azure).
 """

@@ -1,4 +1,4 @@
-"""``python -m tools.localhost``: run the app with no Azure (a development tool)."""
+"""``python -m tools.localhost``: the app's functions on a local Functions host stand-in."""
 
 from __future__ import annotations
 
@@ -6,47 +6,53 @@ import argparse
 import asyncio
 import logging
 import signal
+import socket
+import sys
 from pathlib import Path
 
-from tools.localhost.server import EVENT_ROUTES, start
+from chat.settings import SettingsError
+from tools.localhost.server import bind, load_settings, start
+
+ROOT = Path(__file__).resolve().parents[2]
 
 DESCRIPTION = """\
-Serve this Functions app on localhost with no Azure: its HTTP functions run in
-the real Python worker, and a small stand-in for Azure Web PubSub accepts
-browser WebSockets and turns them into the app's events.
+Serve this Functions app's functions on localhost the way `func start` does,
+with no Core Tools and no .NET: the HTTP functions and the Web PubSub trigger
+endpoint (/runtime/webhooks/webpubsub) run in the real Python worker library,
+and the Web PubSub bindings (negotiate, output actions, the context binding)
+talk to the service named by WebPubSubConnectionString in local.settings.json.
 
-This is a development tool, not a product: it covers what this app uses of
-the service and the Functions host, nothing more. For the full-fidelity local
-loop run Microsoft's Web PubSub emulator (awps-emulator) with `func start`.
+This is a development tool, not a product: it covers the bindings this app
+uses. `scripts/run` starts it together with the local Web PubSub service; with
+Core Tools installed, `func start` with Microsoft's emulator (awps-emulator)
+or this repo's local service is the full-fidelity loop.
 """
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        prog="scripts/localhost",
+        prog="python -m tools.localhost",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=7071, help="port (default 7071; 0 picks a free one)")
-    parser.add_argument(
-        "--events",
-        choices=sorted(EVENT_ROUTES),
-        default="trigger",
-        help="where the stand-in service sends events: the trigger functions "
-        "(/runtime/webhooks/webpubsub, default) or the HTTP route (/api/webpubsub)",
-    )
+    parser.add_argument("--port", type=int, default=7071, help="port (default 7071 as func; 0: any)")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    asyncio.run(_serve(args.host, args.port, args.events))
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    load_settings(ROOT)
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as err:
+        sys.exit(f"cannot listen on {args.host}:{args.port}: {err.strerror} (is something else using it?)")
+    try:
+        asyncio.run(_serve(sock))
+    except SettingsError as err:
+        sys.exit(f"local.settings.json: {err}")
 
 
-async def _serve(host: str, port: int, events: str) -> None:
-    running = await start(Path(__file__).resolve().parents[2], host, port, events)
-    print(
-        f"Serving the app at {running.url}/api/chat (events via {EVENT_ROUTES[events]}); Ctrl+C stops.",
-        flush=True,
-    )
+async def _serve(sock: socket.socket) -> None:
+    running = await start(ROOT, sock)
+    print(f"Functions host stand-in serving {running.url}; the chat is at {running.url}/api/chat", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

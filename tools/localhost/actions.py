@@ -1,81 +1,19 @@
-"""Output actions, applied as the extension's calls to the service apply them."""
+"""Output actions, performed as the extension's collector performs them: each
+one a call to the service's REST API (here through the Python service SDK)."""
 
 from __future__ import annotations
 
-import asyncio
+import io
 import json
 from typing import Any
 
-from tools.localhost import frames
-from tools.localhost.service import Service
+from azure.messaging.webpubsubservice.aio import WebPubSubServiceClient
 
-
-class ActionError(ValueError):
-    """An output action the extension would refuse ("Not supported WebPubSubOperation")."""
-
-
-async def apply(service: Service, hub: str, actions: list[dict[str, Any]]) -> None:
-    """Apply actions in order, after checking all of them (ActionError if any is unsupported)."""
-    parsed = [_Action(a) for a in actions]
-    for action in parsed:
-        await _apply(service, hub, action)
-
-
-async def _apply(service: Service, hub: str, a: _Action) -> None:
-    conns = service.connections_of(hub)
-    excluded = set(a.get("excluded") or [])
-    name = a.name
-    if name.startswith("sendto"):
-        data, data_type = a.payload()
-        frame = frames.server_message(data, data_type)
-        targets = {
-            "sendtoall": [c for c in conns if c.id not in excluded],
-            "sendtogroup": [c for c in conns if a.get("group") in c.groups and c.id not in excluded],
-            "sendtouser": [c for c in conns if c.user_id == a.get("userId")],
-            "sendtoconnection": [c for c in conns if c.id == a.get("connectionId")],
-        }[name]
-        await asyncio.gather(*(service.deliver(c, frame, data) for c in targets))
-    elif name in ("addusertogroup", "removeuserfromgroup"):
-        members = service.user_groups[(hub, a.get("userId"))]
-        adding = name == "addusertogroup"
-        (members.add if adding else members.discard)(a.get("group"))
-        for c in conns:
-            if c.user_id == a.get("userId"):
-                (c.groups.add if adding else c.groups.discard)(a.get("group"))
-    elif name == "removeuserfromallgroups":
-        service.user_groups.pop((hub, a.get("userId")), None)
-        for c in conns:
-            if c.user_id == a.get("userId"):
-                c.groups.clear()
-    elif name in ("addconnectiontogroup", "removeconnectionfromgroup"):
-        for c in conns:
-            if c.id == a.get("connectionId"):
-                (c.groups.add if name == "addconnectiontogroup" else c.groups.discard)(a.get("group"))
-    elif name.startswith("close"):
-        targets = {
-            "closeallconnections": [c for c in conns if c.id not in excluded],
-            "closeclientconnection": [c for c in conns if c.id == a.get("connectionId")],
-            "closegroupconnections": [
-                c for c in conns if a.get("group") in c.groups and c.id not in excluded
-            ],
-        }[name]
-        reason = a.get("reason") or "closed by the server"
-        for c in targets:
-            await service.send_frame(c, frames.disconnected(reason))
-            if c.ws is not None:
-                await c.ws.close(code=1000, message=reason.encode()[:120])
-    else:  # grantpermission / revokepermission
-        permission = str(a.get("permission"))
-        target = a.get("targetName")
-        role = f"webpubsub.{permission}" + (f".{target}" if target else "")
-        for c in conns:
-            if c.id == a.get("connectionId"):
-                (c.roles.add if name == "grantpermission" else c.roles.discard)(role)
-
+from tools.localhost.cloudevents import CONTENT_TYPES
 
 # The operations the extension knows, lower-cased as it matches them.
-_ACTIONS = frozenset(
-    [
+NAMES = frozenset(
+    {
         "sendtoall",
         "sendtogroup",
         "sendtouser",
@@ -90,11 +28,15 @@ _ACTIONS = frozenset(
         "closegroupconnections",
         "grantpermission",
         "revokepermission",
-    ]
+    }
 )
 
 
-class _Action:
+class ActionError(ValueError):
+    """An output action the extension would refuse ("Not supported WebPubSubOperation")."""
+
+
+class Action:
     """An action object read as the extension reads it: keys and names in any case."""
 
     def __init__(self, raw: object) -> None:
@@ -102,29 +44,77 @@ class _Action:
             raise ActionError("an action must be a JSON object")
         self._fields = {str(k).lower(): v for k, v in raw.items()}
         name = self._fields.get("actionname")
-        if not isinstance(name, str) or name.lower() not in _ACTIONS:
+        if not isinstance(name, str) or name.lower() not in NAMES:
             raise ActionError(f"Not supported WebPubSubOperation: {name}.")
         self.name = name.lower()
         if self.name.startswith("sendto"):
-            self.payload()  # checked up front, as the extension converts all actions first
+            self.payload()  # checked up front, as the extension converts every action first
 
     def get(self, key: str) -> Any:
         return self._fields.get(key.lower())
 
-    def payload(self) -> tuple[bytes | str, str]:
+    def payload(self) -> tuple[bytes, str]:
+        """The message body and its content type; raises ActionError as the extension does."""
         data_type = str(self.get("dataType") or "text").lower()
         data = self.get("data")
         if data_type == "binary":
             if isinstance(data, dict) and str(data.get("type", "")).lower() == "buffer":
-                return bytes(data.get("data") or []), data_type
+                return bytes(data.get("data") or []), CONTENT_TYPES[data_type]
             raise ActionError("WebPubSubDataType is binary, please use ArrayBuffer as message data type.")
         if not isinstance(data, str):
             raise ActionError("Message should be string, please stringify object.")
-        if data_type == "json":
-            try:
-                json.loads(data)
-            except ValueError:
-                raise ActionError("data is not valid JSON") from None
-        elif data_type != "text":
+        if data_type not in CONTENT_TYPES:
             raise ActionError(f"unknown dataType {data_type!r}")
-        return data, data_type
+        return data.encode(), CONTENT_TYPES[data_type]
+
+
+def parse(value: str) -> list[Action]:
+    """The actions in an output binding's value: one JSON object or an array of them."""
+    try:
+        raw = json.loads(value)
+    except ValueError:
+        raise ActionError("the output is not JSON") from None
+    return [Action(a) for a in (raw if isinstance(raw, list) else [raw])]
+
+
+async def perform(client: WebPubSubServiceClient, action: Action) -> None:
+    """One action as one REST call; raises azure-core's errors when the service refuses it."""
+    a, name = action, action.name
+    excluded = list(a.get("excluded") or []) or None
+    reason = a.get("reason") or None
+    if name.startswith("sendto"):
+        data, content_type = a.payload()
+        # A stream keeps the bytes as they are: the SDK would JSON-encode a str again.
+        body, kw = io.BytesIO(data), {"content_type": content_type}
+        if name == "sendtoall":
+            await client.send_to_all(body, excluded=excluded, **kw)
+        elif name == "sendtogroup":
+            await client.send_to_group(a.get("group"), body, excluded=excluded, **kw)
+        elif name == "sendtouser":
+            await client.send_to_user(a.get("userId"), body, **kw)
+        else:
+            await client.send_to_connection(a.get("connectionId"), body, **kw)
+    elif name == "addusertogroup":
+        await client.add_user_to_group(a.get("group"), a.get("userId"))
+    elif name == "removeuserfromgroup":
+        await client.remove_user_from_group(a.get("group"), a.get("userId"))
+    elif name == "removeuserfromallgroups":
+        await client.remove_user_from_all_groups(a.get("userId"))
+    elif name == "addconnectiontogroup":
+        await client.add_connection_to_group(a.get("group"), a.get("connectionId"))
+    elif name == "removeconnectionfromgroup":
+        await client.remove_connection_from_group(a.get("group"), a.get("connectionId"))
+    elif name == "closeallconnections":
+        await client.close_all_connections(excluded=excluded, reason=reason)
+    elif name == "closeclientconnection":
+        await client.close_connection(a.get("connectionId"), reason=reason)
+    elif name == "closegroupconnections":
+        await client.close_group_connections(a.get("group"), excluded=excluded, reason=reason)
+    elif name == "grantpermission":
+        await client.grant_permission(
+            a.get("permission"), a.get("connectionId"), target_name=a.get("targetName")
+        )
+    else:
+        await client.revoke_permission(
+            a.get("permission"), a.get("connectionId"), target_name=a.get("targetName")
+        )

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from azure.core.exceptions import AzureError
 
-from tools.localhost import actions, cloudevents, tokens
+from tools.localhost import actions, cloudevents
 from tools.localhost.actions import ActionError
 from tools.localhost.cloudevents import BadEvent
-from tools.localhost.service import Service
+from tools.localhost.extension import Extension
 from tools.worker.harness import Invocation, Worker
 
 log = logging.getLogger("localhost.functions")
@@ -37,11 +38,6 @@ def resolve(value: str, env: Mapping[str, str]) -> str:
         return env[name]
 
     return re.sub(r"%([^%]+)%", setting, value)
-
-
-def access_key(setting: str, env: Mapping[str, str]) -> str | None:
-    parts = dict(p.split("=", 1) for p in env.get(setting, "").split(";") if "=" in p)
-    return parts.get("AccessKey")
 
 
 def _web_context(
@@ -90,9 +86,9 @@ def route_pattern(template: str) -> re.Pattern[str]:
 
 
 class FunctionsHost:
-    def __init__(self, worker: Worker, service: Service, env: Mapping[str, str] = os.environ) -> None:
+    def __init__(self, worker: Worker, extension: Extension, env: Mapping[str, str] = os.environ) -> None:
         self.worker = worker
-        self.service = service
+        self.extension = extension
         self.env = env
         self.routes: list[Route] = []
         self.triggers: dict[tuple[str, str, str], str] = {}
@@ -168,19 +164,17 @@ class FunctionsHost:
             return source[match.group(2)]
 
         user_id = _EXPRESSION.sub(value, binding.get("userId") or "") or None
-        token = tokens.issue(self.service.key, self.service.audience(hub), user_id)
-        base = self.service.client_url(hub)
-        return json.dumps({"baseUrl": base, "url": f"{base}?access_token={token}", "accessToken": token})
+        return json.dumps(self.extension.connection_info(hub, user_id))
 
     def _context(
         self, binding: dict[str, Any], method: str, headers: Mapping[str, str], body: bytes
     ) -> dict[str, Any]:
         """The ``webPubSubContext`` value the extension builds for an HTTP request."""
         if method in ("OPTIONS", "GET") and "WebHook-Request-Origin" in headers:
-            if headers["WebHook-Request-Origin"] == self.service.origin:
+            if self.extension.allows_origin(headers["WebHook-Request-Origin"]):
                 return _web_context(200, preflight=True, headers={"WebHook-Allowed-Origin": ["*"]})
             return _web_context(400, preflight=True, error="origin not allowed")
-        keys = [access_key(c, self.env) for c in binding.get("connections") or [DEFAULT_CONNECTION]]
+        keys = self._keys(binding)
         try:
             event = cloudevents.read_event(headers, body)
             if not any(cloudevents.signature_valid(k, headers) for k in keys):
@@ -198,19 +192,27 @@ class FunctionsHost:
             if b["type"] != "webPubSub" or b["name"] not in result.outputs:
                 continue
             try:
-                value = json.loads(result.outputs[b["name"]])
-                sent = value if isinstance(value, list) else [value]
-                await actions.apply(self.service, resolve(b.get("hub") or "%WebPubSubHub%", self.env), sent)
-            except (ValueError, ActionError) as err:
+                parsed = actions.parse(result.outputs[b["name"]])
+                client = self.extension.client(resolve(b.get("hub") or "%WebPubSubHub%", self.env))
+                for action in parsed:
+                    await actions.perform(client, action)
+            except ActionError as err:
                 log.error("function %s output refused: %s", name, err)
                 return False
+            except AzureError as err:
+                log.error("function %s output failed at the service: %s", name, err.message)
+                return False
         return True
+
+    def _keys(self, binding: dict[str, Any]) -> list[str | None]:
+        """The access keys a binding checks signatures with (None: no key, no check)."""
+        return [self.extension.key_of(c) for c in binding.get("connections") or [DEFAULT_CONNECTION]]
 
     # the extension's trigger endpoint
 
     async def trigger_webhook(self, request: web.Request) -> web.StreamResponse:
         if request.method in ("OPTIONS", "GET"):
-            if request.headers.get("WebHook-Request-Origin") == self.service.origin:
+            if self.extension.allows_origin(request.headers.get("WebHook-Request-Origin", "")):
                 return web.Response(headers={"WebHook-Allowed-Origin": "*"})
             return web.Response(status=400)
         body = await request.read()
@@ -223,7 +225,7 @@ class FunctionsHost:
         if name is None:
             return web.Response(status=404)
         trigger = next(b for b in self.worker.raw_bindings(name) if b["type"] == "webPubSubTrigger")
-        keys = [access_key(c, self.env) for c in trigger.get("connections") or [DEFAULT_CONNECTION]]
+        keys = self._keys(trigger)
         if not any(cloudevents.signature_valid(k, request.headers) for k in keys):
             return web.Response(status=401)
         result = await self.worker.invoke(name, {trigger["name"]: self.worker.json(json.dumps(event))})

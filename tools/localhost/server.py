@@ -1,23 +1,21 @@
-"""Wire the Functions host stand-in and the service stand-in onto one port."""
+"""Serve the app's functions as the Functions host does, on one port."""
 
 from __future__ import annotations
 
 import json
 import os
-import secrets
 import socket
+from collections.abc import MutableMapping
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from aiohttp import web
 
-from tools.localhost import rest
+from tools.localhost.extension import Extension
 from tools.localhost.functions import FunctionsHost
-from tools.localhost.service import Service
 from tools.worker.harness import Worker
 
-EVENT_ROUTES = {"trigger": "/runtime/webhooks/webpubsub", "http": "/api/webpubsub"}
+WEBHOOK_PATH = "/runtime/webhooks/webpubsub"
 
 
 async def _home(_: web.Request) -> web.StreamResponse:
@@ -28,44 +26,43 @@ async def _home(_: web.Request) -> web.StreamResponse:
 class Running:
     url: str
     runner: web.AppRunner
-    service: Service
+    extension: Extension
 
     async def stop(self) -> None:
-        await self.service.close()
         await self.runner.cleanup()
+        await self.extension.close()
 
 
-def configure_environment(app_dir: Path, endpoint: str) -> None:
-    """App settings for the worker: local.settings.json's Values, then our service's connection."""
-    settings = app_dir / "local.settings.json"
-    if settings.exists():
-        for name, value in json.loads(settings.read_text()).get("Values", {}).items():
-            os.environ.setdefault(name, str(value))
-    os.environ.setdefault("WebPubSubHub", "chat")
-    key = secrets.token_urlsafe(33)
-    # The app never reads this: the bindings (here, this host) do.
-    os.environ["WebPubSubConnectionString"] = f"Endpoint={endpoint};AccessKey={key};Version=1.0;"
+def load_settings(app_dir: Path, env: MutableMapping[str, str] = os.environ) -> None:
+    """``local.settings.json``'s ``Values`` as app settings, as ``func start`` loads them.
+
+    A value already in the environment wins, as with Core Tools.
+    """
+    path = app_dir / "local.settings.json"
+    if not path.exists():
+        path = app_dir / "local.settings.json.example"
+    for name, value in json.loads(path.read_text()).get("Values", {}).items():
+        env.setdefault(name, str(value))
 
 
-async def start(app_dir: Path, host: str = "127.0.0.1", port: int = 7071, events: str = "trigger") -> Running:
-    """Serve the app and a stand-in service on ``host:port`` (0 picks a free port)."""
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (0 picks a free port); OSError when it is taken."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    url = f"http://{host}:{sock.getsockname()[1]}"
-    configure_environment(app_dir, url)
-    key = os.environ["WebPubSubConnectionString"].split("AccessKey=")[1].split(";")[0]
-    service = Service(url, key, url + EVENT_ROUTES[events])
-    functions = FunctionsHost(await Worker.start(app_dir), service)
+    return sock
 
+
+async def start(app_dir: Path, sock: socket.socket) -> Running:
+    """Serve the app in ``app_dir`` on ``sock``, with the settings already in the environment."""
+    extension = Extension(os.environ)
+    functions = FunctionsHost(await Worker.start(app_dir), extension)
     app = web.Application(client_max_size=2 * 1024 * 1024)
-    # The service's REST API first: it shares the /api prefix with the functions.
-    app.router.add_route("*", "/api/hubs/{hub}/{path:.*}", partial(rest.handle, service))
     app.router.add_route("*", "/api/{tail:.*}", functions.http)
-    app.router.add_route("*", EVENT_ROUTES["trigger"], functions.trigger_webhook)
-    app.router.add_get("/client/hubs/{hub}", service.client)
+    app.router.add_route("*", WEBHOOK_PATH, functions.trigger_webhook)
     app.router.add_get("/", _home)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.SockSite(runner, sock).start()
-    return Running(url, runner, service)
+    host, port = sock.getsockname()[:2]
+    return Running(f"http://{host}:{port}", runner, extension)

@@ -1,0 +1,125 @@
+// Soak the whole local loop with Microsoft's Node client SDK: many clients in
+// rooms exchange chat messages through the app, each sender numbering its
+// messages. Reads its plan as JSON from argv[2]; prints one JSON report line.
+//
+// Plan: {host, clients, rooms, messages, timeoutMs}. host is the Functions
+// host's URL (negotiate is there). The report says, per kind of fault, how
+// many there were, so the caller asserts on it:
+//   lost        acknowledged messages some room member never received
+//   duplicates  messages a member received more than once with one sequenceId
+//   reordered   a sender's messages a member received out of order
+//   gaps        service-to-client sequence ids skipped or repeated
+import { WebPubSubClient } from "@azure/web-pubsub-client";
+
+const plan = JSON.parse(process.argv[2]);
+const deadline = Date.now() + plan.timeoutMs;
+const perClient = Math.ceil(plan.messages / plan.clients);
+
+async function accessUrl(user) {
+  const response = await fetch(`${plan.host}/api/negotiate`, {
+    headers: { "x-ms-client-principal-name": user },
+  });
+  if (response.status !== 200) throw new Error(`negotiate answered ${response.status}`);
+  return (await response.json()).url;
+}
+
+class Member {
+  constructor(index) {
+    this.index = index;
+    this.user = `u${index}`;
+    this.room = `room${index % plan.rooms}`;
+    this.received = new Map(); // sender -> list of seq
+    this.latencies = [];
+    this.sequenceIds = [];
+    this.client = new WebPubSubClient({ getClientAccessUrl: () => accessUrl(this.user) });
+    this.client.on("server-message", (e) => this.onMessage(e.message));
+  }
+
+  onMessage(message) {
+    if (message.sequenceId !== undefined) this.sequenceIds.push(message.sequenceId);
+    const data = message.data;
+    if (!data || data.type !== "message" || data.room !== this.room) return;
+    const [sender, seq, sentAt] = data.text.split(":").map(Number);
+    if (!this.received.has(sender)) this.received.set(sender, []);
+    this.received.get(sender).push(seq);
+    this.latencies.push(Date.now() - sentAt);
+  }
+
+  async send(seq) {
+    const text = `${this.index}:${seq}:${Date.now()}`;
+    await this.client.sendEvent("message", { room: this.room, text }, "json");
+  }
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function main() {
+  const members = Array.from({ length: plan.clients }, (_, i) => new Member(i));
+  await Promise.all(members.map((m) => m.client.start()));
+  await Promise.all(members.map((m) => m.client.sendEvent("join", { room: m.room }, "json")));
+  const started = Date.now();
+  const acked = members.map(() => 0);
+  await Promise.all(
+    members.map(async (m) => {
+      for (let seq = 0; seq < perClient && Date.now() < deadline; seq++) {
+        await m.send(seq);
+        acked[m.index] = seq + 1;
+      }
+    }),
+  );
+  const sendSeconds = (Date.now() - started) / 1000;
+  // Wait (bounded) until every member has every acknowledged message of its room.
+  const complete = () =>
+    members.every((m) =>
+      members
+        .filter((s) => s.room === m.room)
+        .every((s) => new Set(m.received.get(s.index) || []).size >= acked[s.index]),
+    );
+  while (!complete() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const seconds = (Date.now() - started) / 1000;
+
+  let lost = 0, duplicates = 0, reordered = 0, gaps = 0, delivered = 0;
+  for (const m of members) {
+    for (const s of members.filter((x) => x.room === m.room)) {
+      const got = m.received.get(s.index) || [];
+      delivered += got.length;
+      const unique = new Set(got);
+      lost += Math.max(0, acked[s.index] - [...unique].filter((q) => q < acked[s.index]).length);
+      // A client's resend after a cut reaches the app twice (new ack id): the
+      // app then sends it twice, and the member sees the same seq again.
+      duplicates += got.length - unique.size;
+      for (let i = 1; i < got.length; i++) if (got[i] < got[i - 1] && got[i] !== got[i - 1]) reordered++;
+    }
+    const ids = m.sequenceIds;
+    for (let i = 1; i < ids.length; i++) if (ids[i] !== ids[i - 1] + 1) gaps++;
+  }
+  const latencies = members.flatMap((m) => m.latencies).sort((a, b) => a - b);
+  await Promise.all(members.map((m) => m.client.stop()));
+  console.log(
+    JSON.stringify({
+      clients: plan.clients,
+      rooms: plan.rooms,
+      sent: acked.reduce((a, b) => a + b, 0),
+      delivered,
+      lost,
+      duplicates,
+      reordered,
+      gaps,
+      sendSeconds,
+      seconds,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+    }),
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(String(err && err.stack ? err.stack : err));
+    process.exit(1);
+  },
+);
