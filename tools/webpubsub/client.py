@@ -210,7 +210,7 @@ class ClientEndpoint:
     async def _serve(self, ws: web.WebSocketResponse, conn: Connection, session: Session) -> None:
         """Read the socket until it ends, then end or suspend the connection."""
         reason = "the client closed the connection"
-        recoverable = False
+        recoverable = too_big = False
         try:
             async for msg in ws:
                 if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
@@ -219,10 +219,12 @@ class ClientEndpoint:
                     elif not await self._frame(conn, session, msg.data):
                         return
                 elif msg.type == aiohttp.WSMsgType.ERROR:
+                    if isinstance(msg.data, aiohttp.WebSocketError):
+                        too_big = msg.data.code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
                     break
         finally:
             code = ws.close_code
-            if code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG:
+            if too_big:
                 reason = f"a message was larger than {MAX_FRAME_BYTES} bytes"
             elif code is None or code == aiohttp.WSCloseCode.ABNORMAL_CLOSURE or ws.exception() is not None:
                 reason = "the connection was lost"
