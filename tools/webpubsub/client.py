@@ -208,27 +208,32 @@ class ClientEndpoint:
         )
 
     async def _serve(self, ws: web.WebSocketResponse, conn: Connection, session: Session) -> None:
-        """Read the socket until it ends, then end or suspend the connection."""
-        reason = "the client closed the connection"
-        recoverable = too_big = False
+        """Read the socket until it ends, then end the connection, or suspend a reliable one.
+
+        Only a socket lost without the client's close frame is recoverable: a
+        client that said goodbye (even one that did not wait for our reply) is gone.
+        """
+        closed_by_client = too_big = False
         try:
-            async for msg in ws:
+            while True:
+                msg = await ws.receive()
                 if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                     if session.kind == "raw":
                         await self._raw(conn, msg.data)
                     elif not await self._frame(conn, session, msg.data):
                         return
-                elif msg.type == aiohttp.WSMsgType.ERROR:
-                    if isinstance(msg.data, aiohttp.WebSocketError):
-                        too_big = msg.data.code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
-                    break
+                    continue
+                closed_by_client = msg.type == aiohttp.WSMsgType.CLOSE
+                if msg.type == aiohttp.WSMsgType.ERROR and isinstance(msg.data, aiohttp.WebSocketError):
+                    too_big = msg.data.code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
+                break
         finally:
-            code = ws.close_code
             if too_big:
-                reason = f"a message was larger than {MAX_FRAME_BYTES} bytes"
-            elif code is None or code == aiohttp.WSCloseCode.ABNORMAL_CLOSURE or ws.exception() is not None:
-                reason = "the connection was lost"
-                recoverable = True
+                reason, recoverable = f"a message was larger than {MAX_FRAME_BYTES} bytes", False
+            elif closed_by_client:
+                reason, recoverable = "the client closed the connection", False
+            else:
+                reason, recoverable = "the connection was lost", True
             await session.detached(ws, reason, recoverable)
 
     async def _raw(self, conn: Connection, data: str | bytes) -> None:
