@@ -1,0 +1,108 @@
+"""The local service's HTTP server: the client endpoint and the REST API on one port."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from tools.webpubsub.client import ClientEndpoint
+from tools.webpubsub.config import Settings
+from tools.webpubsub.events import EventSender
+from tools.webpubsub.session import Limits, Session
+from tools.webpubsub.state import Service
+
+# A REST request carries at most a 1 MB message, plus room for its envelope.
+MAX_REQUEST_BYTES = 2 * 1024 * 1024
+
+
+def _add_rest_routes(app: web.Application, service: Service, endpoint: str, access_key: str) -> None:
+    """The REST API (``tools.webpubsub.rest``, written on its own branch), or only its health check."""
+    try:
+        from tools.webpubsub.rest import add_routes  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        # Until the REST module lands: answer the health check the run script probes.
+        async def health(_: web.Request) -> web.Response:
+            return web.Response(status=200)
+
+        app.router.add_route("HEAD", "/api/health", health)
+        return
+    add_routes(app, service, endpoint, access_key)
+
+
+@dataclass
+class Running:
+    """A started service: ``url`` to reach it, ``endpoint`` its tokens name, ``stop()`` to end it."""
+
+    url: str
+    endpoint: str
+    access_key: str
+    service: Service
+    clients: ClientEndpoint
+    sender: EventSender
+    runner: web.AppRunner
+
+    @property
+    def connection_string(self) -> str:
+        return f"Endpoint={self.endpoint};AccessKey={self.access_key};Version=1.0;"
+
+    def cut(self, hub: str, connection_id: str) -> bool:
+        """Drop a client's socket without a close frame, as a network failure would; False if unknown."""
+        conn = self.service.connection(hub, connection_id)
+        if conn is None or not isinstance(conn.sink, Session):
+            return False
+        conn.sink.cut()
+        return True
+
+    async def stop(self) -> None:
+        """Close every client (their ``disconnected`` events still go out), then the server."""
+        await self.clients.close()
+        await self.sender.close()
+        await self.runner.cleanup()
+
+
+def build_app(
+    settings: Settings, service: Service, limits: Limits
+) -> tuple[web.Application, ClientEndpoint, EventSender]:
+    """The aiohttp application with the client endpoint and the REST routes."""
+    sender = EventSender(settings)
+    clients = ClientEndpoint(service, sender, settings.endpoint, settings.access_key, limits)
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+    app.router.add_get("/client/hubs/{hub}", clients.handle)
+    _add_rest_routes(app, service, settings.endpoint, settings.access_key)
+    return app, clients, sender
+
+
+async def start(
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    limits: Limits | None = None,
+) -> Running:
+    """Serve the local service on ``host:port`` (0 picks a free port; None the endpoint's port).
+
+    When the port differs from the endpoint's, the endpoint (which tokens
+    name) follows the port actually served, so the printed connection string works.
+    """
+    parts = urlsplit(settings.endpoint)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, (parts.port or 80) if port is None else port))
+    except OSError:
+        sock.close()
+        raise
+    bound = sock.getsockname()[1]
+    if bound != (parts.port or {"http": 80, "https": 443}.get(parts.scheme)):
+        settings = replace(settings, endpoint=f"{parts.scheme}://{parts.hostname}:{bound}")
+    service = Service()
+    app, clients, sender = build_app(settings, service, limits or Limits())
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    shown = f"[{host}]" if ":" in host else host
+    return Running(
+        f"http://{shown}:{bound}", settings.endpoint, settings.access_key, service, clients, sender, runner
+    )
