@@ -1,4 +1,5 @@
-"""Run the local host in-process on a free loopback port, with real WebSocket clients."""
+"""The whole local loop in-process (the local service, the host stand-in, the
+app in the real worker) on free loopback ports, with real WebSocket clients."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tools.localhost import tokens
-from tools.localhost.server import Running, start
+from tools import loop
+from tools.webpubsub import tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 5.0
@@ -74,10 +75,15 @@ class Client:
 
 
 class Host:
-    def __init__(self, running: Running, session: aiohttp.ClientSession) -> None:
+    def __init__(self, running: loop.Loop, session: aiohttp.ClientSession) -> None:
         self.url = running.url
         self.running = running
         self.session = session
+
+    @property
+    def client_url(self) -> str:
+        """The service's client endpoint for the app's hub (ws://)."""
+        return "ws" + self.running.service.url.removeprefix("http") + "/client/hubs/chat"
 
     async def negotiate(self, user: str | None) -> aiohttp.ClientResponse:
         headers = {"x-ms-client-principal-name": user} if user is not None else {}
@@ -96,14 +102,14 @@ class Host:
 
     def token(self, user_id: str | None) -> str:
         service = self.running.service
-        return tokens.issue(service.key, service.audience("chat"), user_id)
+        return tokens.issue_client_token(service.access_key, service.endpoint, "chat", user_id)
 
 
 def run(scenario: Callable[[Host], Any], events: str = "trigger") -> None:
-    """Start the host, run ``scenario(host)``, stop everything (bounded)."""
+    """Start the loop, run ``scenario(host)``, stop everything (bounded)."""
 
     async def main() -> None:
-        running = await start(ROOT, port=0, events=events)
+        running = await loop.start(ROOT, events=events)
         try:
             async with aiohttp.ClientSession() as session:
                 async with asyncio.timeout(60):

@@ -2,7 +2,7 @@
 
 import aiohttp
 
-from tests.localhost.conftest import run
+from tests.end_to_end.conftest import run
 
 
 async def broadcast(host, *actions):

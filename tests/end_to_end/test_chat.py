@@ -5,7 +5,7 @@ import json
 import aiohttp
 import pytest
 
-from tests.localhost.conftest import PROTOCOL, run
+from tests.end_to_end.conftest import PROTOCOL, run
 
 EVENT_ROUTES = ["trigger", "http"]
 
@@ -56,7 +56,7 @@ def test_an_anonymous_connection_is_refused_before_the_upgrade(events):
     async def scenario(host):
         response = await host.negotiate(None)
         assert response.status == 500  # the binding expression fails in the host
-        url = f"{host.url.replace('http', 'ws')}/client/hubs/chat?access_token={host.token(None)}"
+        url = f"{host.client_url}?access_token={host.token(None)}"
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
             await host.session.ws_connect(url, protocols=(PROTOCOL,))
         assert refused.value.status == 401
@@ -68,7 +68,7 @@ def test_an_anonymous_connection_gets_a_guest_id_when_allowed(monkeypatch):
     monkeypatch.setenv("ChatAllowAnonymous", "true")
 
     async def scenario(host):
-        url = f"{host.url.replace('http', 'ws')}/client/hubs/chat?access_token={host.token(None)}"
+        url = f"{host.client_url}?access_token={host.token(None)}"
         client_ws = await host.session.ws_connect(url, protocols=(PROTOCOL,))
         frame = json.loads((await client_ws.receive()).data)
         assert frame["event"] == "connected" and frame["userId"].startswith("guest-")
@@ -78,7 +78,7 @@ def test_an_anonymous_connection_gets_a_guest_id_when_allowed(monkeypatch):
 
 def test_a_bad_token_is_refused():
     async def scenario(host):
-        url = f"{host.url.replace('http', 'ws')}/client/hubs/chat?access_token=not-a-token"
+        url = f"{host.client_url}?access_token=not-a-token"
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
             await host.session.ws_connect(url)
         assert refused.value.status == 401
