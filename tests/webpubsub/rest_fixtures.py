@@ -17,13 +17,12 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import jwt
-import pytest
 from aiohttp import web
 
 from tools.webpubsub.rest import add_routes
 from tools.webpubsub.state import Connection, Message, Service
 
-KEY = "rest-tests-access-key-0123456789abcdef"
+KEY = "rest-tests-access-key-" + "0123456789abcdef" * 3
 HUB = "chat"
 WAIT = 10.0
 
@@ -134,9 +133,3 @@ def serve() -> Iterator[Served]:
         thread.join(WAIT)
         loop.close()
         sock.close()
-
-
-@pytest.fixture
-def served() -> Iterator[Served]:
-    with serve() as running:
-        yield running

@@ -371,7 +371,7 @@ def _subject(conn: Connection) -> odata.Subject:
 
 async def _message(request: web.Request) -> Message:
     """The body as a message, typed by its Content-Type."""
-    if "Content-Type" not in request.headers:
+    if not request.headers.get("Content-Type", "").strip():
         raise bad_request("Content-Type", f"is required: one of {', '.join(CONTENT_TYPES)}")
     data_type = CONTENT_TYPES.get(request.content_type.lower())
     if data_type is None:
@@ -434,7 +434,8 @@ def _after(token: str | None) -> str | None:
     if token is None:
         return None
     try:
-        return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        padded = (token + "=" * (-len(token) % 4)).encode()
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise bad_request("continuationToken", "is not one this service issued") from None
 
