@@ -8,6 +8,7 @@ through its ``send_request``, signed by the same pipeline.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 
@@ -43,7 +44,7 @@ def test_send_to_all_delivers_json_text_and_binary(served: Served, client: WebPu
     sink = served.connect("c1")
     client.send_to_all({"text": "hi", "n": 1})
     client.send_to_all("plain", content_type="text/plain")
-    client.send_to_all(b"\x00\x01", content_type="application/octet-stream")
+    client.send_to_all(io.BytesIO(b"\x00\x01"), content_type="application/octet-stream")
     assert [(json.loads(sink.messages[0].data), sink.messages[0].data_type)] == [
         ({"text": "hi", "n": 1}, "json")
     ]
@@ -86,7 +87,7 @@ def test_send_to_user_reaches_each_of_its_connections(served: Served, client: We
 
 def test_send_to_connection_reaches_that_connection(served: Served, client: WebPubSubServiceClient) -> None:
     target, other = served.connect("c1"), served.connect("c2")
-    client.send_to_connection("c1", b"\xff", content_type="application/octet-stream")
+    client.send_to_connection("c1", io.BytesIO(b"\xff"), content_type="application/octet-stream")
     assert [(m.data, m.data_type) for m in target.messages] == [(b"\xff", "binary")]
     assert other.messages == []
 
@@ -182,7 +183,7 @@ def test_list_connections_follows_next_links_across_pages(
     for n in range(7):
         served.connect(f"c{n}", f"u{n}", groups=("room",))
     served.connect("c9", groups=("hall",))
-    pages = list(client.list_connections(group="room", maxpagesize=3).by_page())
+    pages = [list(page) for page in client.list_connections(group="room", maxpagesize=3).by_page()]
     assert [len(p) for p in pages] == [3, 3, 1]
     members = [m for page in pages for m in page]
     assert [(m.connection_id, m.user_id) for m in members] == [(f"c{n}", f"u{n}") for n in range(7)]
