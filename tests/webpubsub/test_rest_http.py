@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 import requests
 
 from tests.webpubsub.rest_fixtures import HUB, KEY, Served, bearer, serve
+from tools.webpubsub.rest import routes
 from tools.webpubsub.tokens import verify_client_token
 
 
@@ -94,6 +96,36 @@ def test_a_known_path_with_the_wrong_method_is_a_405(served: Served) -> None:
     response = call(served, "GET", f"/api/hubs/{HUB}/:send")
     assert response.status_code == 405
     assert response.json() == {"code": "MethodNotAllowed", "message": "GET is not allowed here; use POST"}
+    assert response.headers["Allow"] == "POST"
+
+
+def test_the_api_serves_the_25_operations_of_the_spec() -> None:
+    operations = list(routes())
+    assert len(operations) == len(set(operations)) == 25
+    assert ("HEAD", "/api/health") in operations
+    assert ("GET", "/api/hubs/{hub}/groups/{group}/connections") in operations
+    assert ("POST", "/api/hubs/{hub}/:removeFromGroups") in operations
+
+
+def test_a_body_over_the_applications_limit_is_a_413(served: Served) -> None:
+    sink = served.connect("c1")
+    limit = 1024**2  # aiohttp's default client_max_size
+    assert send(served, body=b"x" * (limit - 1)).status_code == 202
+    response = send(served, body=b"x" * (limit + 1))
+    assert response.status_code == 413
+    assert response.json()["code"] == "RequestEntityTooLarge"
+    assert [len(m.data) for m in sink.messages] == [limit - 1]
+
+
+def test_each_call_is_logged_without_its_token(served: Served, caplog: pytest.LogCaptureFixture) -> None:
+    served.connect("c1")
+    caplog.set_level(logging.DEBUG, logger="tools.webpubsub.rest")
+    url = served.url(f"/api/hubs/{HUB}/:send?api-version=2024-12-01")
+    headers = {**bearer(url), "Content-Type": "text/plain"}
+    assert requests.post(url, data=b"x", headers=headers, timeout=10).status_code == 202
+    assert f"REST POST /api/hubs/{HUB}/:send?api-version=2024-12-01 -> 202" in caplog.messages
+    token = headers["Authorization"].split()[1]
+    assert all(token not in message for message in caplog.messages)
 
 
 def test_an_unknown_path_needs_no_token_to_be_a_404(served: Served) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlencode
@@ -25,6 +26,8 @@ from tools.webpubsub.auth import Unauthorized, authorize
 from tools.webpubsub.rest_params import ApiError, bad_request
 from tools.webpubsub.state import Connection, DataType, Message, Permission, Service
 from tools.webpubsub.tokens import issue_client_token
+
+_log = logging.getLogger(__name__)
 
 CONTENT_TYPES: dict[str, DataType] = {
     "text/plain": "text",
@@ -70,9 +73,17 @@ class RestApi:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Dispatch one request under ``/api/``; every failure becomes an ``ErrorDetail`` answer."""
         try:
-            return await self._dispatch(request)
+            response = await self._dispatch(request)
         except ApiError as err:
-            return _error(err, request.method)
+            response = _error(err, request.method)
+        except web.HTTPRequestEntityTooLarge as err:
+            # aiohttp refuses bodies over the application's client_max_size.
+            response = _error(
+                ApiError(413, "RequestEntityTooLarge", err.text or "the body is too large"), request.method
+            )
+        # Never the Authorization header; the path and query carry no secrets.
+        _log.debug("REST %s %s -> %d", request.method, request.path_qs, response.status)
+        return response
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         segments = [unquote(s) for s in request.raw_path.split("?", 1)[0].split("/")[2:]]
@@ -82,7 +93,10 @@ class RestApi:
         if handler is None:
             if allowed:
                 raise ApiError(
-                    405, "MethodNotAllowed", f"{request.method} is not allowed here; use {', '.join(allowed)}"
+                    405,
+                    "MethodNotAllowed",
+                    f"{request.method} is not allowed here; use {', '.join(allowed)}",
+                    headers={"Allow": ", ".join(allowed)},
                 )
             raise ApiError(404, "NotFound", f"no operation at {request.path}")
         try:
@@ -441,7 +455,7 @@ def _after(token: str | None) -> str | None:
 
 
 def _error(err: ApiError, method: str) -> web.Response:
-    headers = {"x-ms-error-code": err.code}
+    headers = {**err.headers, "x-ms-error-code": err.code}
     if err.status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     if method == "HEAD":

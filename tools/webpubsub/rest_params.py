@@ -28,12 +28,20 @@ PAGE_SIZE_MAX = 200
 class ApiError(Exception):
     """An answer other than success: HTTP status, the service's error code, a message."""
 
-    def __init__(self, status: int, code: str, message: str, target: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        target: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.target = target
+        self.headers = headers or {}
 
     def body(self) -> dict[str, str]:
         """The ``ErrorDetail`` JSON body."""
