@@ -10,9 +10,6 @@ POSTs that answer a body, 204 for DELETEs and closes, 200/404 for HEAD checks.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -24,16 +21,10 @@ from multidict import MultiMapping
 from tools.webpubsub import odata, rest_params
 from tools.webpubsub.auth import Unauthorized, authorize
 from tools.webpubsub.rest_params import ApiError, bad_request
-from tools.webpubsub.state import Connection, DataType, Message, Permission, Service
+from tools.webpubsub.state import Connection, Permission, Service
 from tools.webpubsub.tokens import issue_client_token
 
 _log = logging.getLogger(__name__)
-
-CONTENT_TYPES: dict[str, DataType] = {
-    "text/plain": "text",
-    "application/json": "json",
-    "application/octet-stream": "binary",
-}
 
 
 @dataclass(frozen=True)
@@ -130,7 +121,7 @@ class RestApi:
         rest_params.integer(call.query, "messageTtlSeconds", 0, rest_params.TTL_MAX_SECONDS)
         keep = _filter(call.query) if filtering else None
         skip = rest_params.excluded(call.query) if excluding else set()
-        message = await _message(call.request)
+        message = await rest_params.message(call.request)
         targets = [c for c in candidates if c.id not in skip and (keep is None or keep(_subject(c)))]
         await self.service.send(targets, message)
         return web.Response(status=202)
@@ -216,7 +207,7 @@ class RestApi:
     async def list_connections(self, call: Call) -> web.StreamResponse:
         page_size = rest_params.integer(call.query, "maxpagesize", 1, rest_params.PAGE_SIZE_MAX)
         top = rest_params.integer(call.query, "top", 1, None)
-        after = _after(call.query.get("continuationToken"))
+        after = rest_params.resume_after(call.query.get("continuationToken"))
         members = sorted(self.service.in_group(call.hub, call.params["group"]), key=lambda c: c.id)
         remaining = [c for c in members if after is None or c.id > after]
         limit = min(page_size or rest_params.PAGE_SIZE_MAX, top or rest_params.PAGE_SIZE_MAX)
@@ -383,33 +374,6 @@ def _subject(conn: Connection) -> odata.Subject:
     )
 
 
-async def _message(request: web.Request) -> Message:
-    """The body as a message, typed by its Content-Type."""
-    if not request.headers.get("Content-Type", "").strip():
-        raise bad_request("Content-Type", f"is required: one of {', '.join(CONTENT_TYPES)}")
-    data_type = CONTENT_TYPES.get(request.content_type.lower())
-    if data_type is None:
-        raise bad_request(
-            "Content-Type", f"{request.content_type!r} is not one of {', '.join(CONTENT_TYPES)}"
-        )
-    data = await request.read()
-    if data_type != "binary":
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise bad_request("body", "is not UTF-8 text") from None
-        if data_type == "json":
-            try:
-                json.loads(text, parse_constant=_no_constant)
-            except ValueError:
-                raise bad_request("body", "is not valid JSON (Content-Type is application/json)") from None
-    return Message(data=data, data_type=data_type)
-
-
-def _no_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _found(exists: bool) -> web.Response:
     if exists:
         return web.Response(status=200)
@@ -437,21 +401,10 @@ def _next_link(call: Call, last_id: str, page_size: int | None, left: int | None
         query.append(("maxpagesize", str(page_size)))
     if left is not None:
         query.append(("top", str(left)))
-    query.append(("continuationToken", base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")))
+    query.append(("continuationToken", rest_params.continuation_token(last_id)))
     query.append(("api-version", rest_params.api_version(call.query)))
     path = "/".join(quote(p, safe="") for p in ("", "api", "hubs", call.hub, "groups", call.params["group"]))
     return f"{path}/connections?{urlencode(query)}"
-
-
-def _after(token: str | None) -> str | None:
-    """The connection id a continuation token resumes after."""
-    if token is None:
-        return None
-    try:
-        padded = (token + "=" * (-len(token) % 4)).encode()
-        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise bad_request("continuationToken", "is not one this service issued") from None
 
 
 def _error(err: ApiError, method: str) -> web.Response:

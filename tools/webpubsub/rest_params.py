@@ -7,13 +7,16 @@ the code repeated in ``x-ms-error-code`` as the service does.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Mapping
 
+from aiohttp import web
 from multidict import MultiMapping
 
-from tools.webpubsub.state import PERMISSIONS, Permission
+from tools.webpubsub.state import PERMISSIONS, DataType, Message, Permission
 
 LATEST_API_VERSION = "2024-12-01"
 # The stable versions Microsoft's SDKs send (2022-11-01 by the .NET 1.3 client).
@@ -23,6 +26,12 @@ HUB_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_`,.\[\]]{0,127}")
 GROUP_MAX_LENGTH = 1024
 TTL_MAX_SECONDS = 300
 PAGE_SIZE_MAX = 200
+
+CONTENT_TYPES: dict[str, DataType] = {
+    "text/plain": "text",
+    "application/json": "json",
+    "application/octet-stream": "binary",
+}
 
 
 class ApiError(Exception):
@@ -142,6 +151,45 @@ def groups_body(raw: bytes) -> tuple[list[str], str | None]:
     if text is not None and not isinstance(text, str):
         raise bad_request("filter", "must be a string")
     return checked, text
+
+
+async def message(request: web.Request) -> Message:
+    """The body as a message, typed by its Content-Type."""
+    if not request.headers.get("Content-Type", "").strip():
+        raise bad_request("Content-Type", f"is required: one of {', '.join(CONTENT_TYPES)}")
+    data_type = CONTENT_TYPES.get(request.content_type.lower())
+    if data_type is None:
+        raise bad_request(
+            "Content-Type", f"{request.content_type!r} is not one of {', '.join(CONTENT_TYPES)}"
+        )
+    data = await request.read()
+    if data_type != "binary":
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise bad_request("body", "is not UTF-8 text") from None
+        if data_type == "json":
+            try:
+                json.loads(text, parse_constant=_no_constant)
+            except ValueError:
+                raise bad_request("body", "is not valid JSON (Content-Type is application/json)") from None
+    return Message(data=data, data_type=data_type)
+
+
+def continuation_token(last_id: str) -> str:
+    """An opaque, URL-safe token for resuming a listing after ``last_id``."""
+    return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
+
+
+def resume_after(token: str | None) -> str | None:
+    """The connection id a continuation token resumes after."""
+    if token is None:
+        return None
+    try:
+        padded = (token + "=" * (-len(token) % 4)).encode()
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise bad_request("continuationToken", "is not one this service issued") from None
 
 
 def _no_constant(name: str) -> object:
