@@ -1,7 +1,7 @@
 """The REST API alone, served on a loopback port from a thread of its own.
 
 The server's event loop runs in a background thread so that synchronous
-clients (Microsoft's Python SDK, ``requests``, a ``node`` subprocess) can call
+clients (Microsoft's Python SDK, urllib, a ``node`` subprocess) can call
 it from the test's thread. Connections are registered on the ``Service`` with
 recording fake sinks: no WebSockets are involved.
 """
@@ -9,11 +9,16 @@ recording fake sinks: no WebSockets are involved.
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from email.message import Message as Message_
 from typing import Any, TypeVar
 
 import jwt
@@ -89,6 +94,33 @@ class Served:
 
     def connection_string(self, host: str = "localhost") -> str:
         return f"Endpoint=http://{host}:{self.port};AccessKey={KEY};Version=1.0;"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP answer: status, headers (case-insensitive) and body."""
+
+    status_code: int
+    headers: Message_
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+def http(method: str, url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> Reply:
+    """One plain HTTP request (bounded); error statuses are answers, not exceptions."""
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=WAIT) as response:
+            return Reply(response.status, response.headers, response.read())
+    except urllib.error.HTTPError as err:
+        with err:
+            return Reply(err.code, err.headers, err.read())
 
 
 def sign(url: str, key: str = KEY, lifetime: int = 300, **claims: Any) -> str:

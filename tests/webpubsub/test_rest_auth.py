@@ -7,9 +7,8 @@ from collections.abc import Iterator
 
 import jwt
 import pytest
-import requests
 
-from tests.webpubsub.rest_fixtures import KEY, Served, bearer, serve, sign
+from tests.webpubsub.rest_fixtures import KEY, Reply, Served, bearer, http, serve, sign
 from tools.webpubsub.auth import same_request_url
 
 SEND = "/api/hubs/chat/:send?api-version=2024-12-01"
@@ -21,15 +20,16 @@ def served() -> Iterator[Served]:
         yield running
 
 
-def post(
-    served: Served, headers: dict[str, str], path: str = SEND, host: str = "localhost"
-) -> requests.Response:
-    return requests.post(
-        served.url(path, host), data=b"hi", headers={"Content-Type": "text/plain", **headers}, timeout=10
+def post(served: Served, headers: dict[str, str], path: str = SEND, host: str = "localhost") -> Reply:
+    return http(
+        "POST",
+        served.url(path, host),
+        data=b"hi",
+        headers={"Content-Type": "text/plain", **headers},
     )
 
 
-def assert_unauthorized(response: requests.Response, reason: str) -> None:
+def assert_unauthorized(response: Reply, reason: str) -> None:
     assert response.status_code == 401
     assert response.headers["x-ms-error-code"] == "Unauthorized"
     assert response.headers["WWW-Authenticate"] == "Bearer"
@@ -117,8 +117,8 @@ def test_a_token_for_another_port_is_a_401(served: Served) -> None:
 
 
 def test_health_needs_no_token(served: Served) -> None:
-    assert requests.head(served.url("/api/health"), timeout=10).status_code == 200
-    assert requests.get(served.url("/api/health"), timeout=10).status_code == 200
+    assert http("HEAD", served.url("/api/health")).status_code == 200
+    assert http("GET", served.url("/api/health")).status_code == 200
 
 
 @pytest.mark.parametrize(

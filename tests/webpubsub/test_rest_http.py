@@ -11,9 +11,8 @@ from urllib.parse import quote, urlencode
 
 import jwt
 import pytest
-import requests
 
-from tests.webpubsub.rest_fixtures import HUB, KEY, Served, bearer, serve
+from tests.webpubsub.rest_fixtures import HUB, KEY, Reply, Served, bearer, http, serve
 from tools.webpubsub.rest import routes
 from tools.webpubsub.tokens import verify_client_token
 
@@ -31,22 +30,22 @@ def call(
     query: list[tuple[str, str]] | None = None,
     body: bytes | None = None,
     content_type: str | None = None,
-) -> requests.Response:
+) -> Reply:
     """A signed request, as an SDK would send it."""
     url = served.url(path) + (f"?{urlencode(query)}" if query else "")
     headers = bearer(url)
     if content_type is not None:
         headers["Content-Type"] = content_type
-    return requests.request(method, url, data=body, headers=headers, timeout=10)
+    return http(method, url, data=body, headers=headers)
 
 
-def send(served: Served, path: str = f"/api/hubs/{HUB}/:send", **kwargs: Any) -> requests.Response:
+def send(served: Served, path: str = f"/api/hubs/{HUB}/:send", **kwargs: Any) -> Reply:
     kwargs.setdefault("body", b"hello")
     kwargs.setdefault("content_type", "text/plain")
     return call(served, "POST", path, **kwargs)
 
 
-def assert_bad_request(response: requests.Response, target: str, message: str) -> None:
+def assert_bad_request(response: Reply, target: str, message: str) -> None:
     assert response.status_code == 400, response.text
     assert response.headers["x-ms-error-code"] == "InvalidArgument"
     assert response.json() == {"code": "InvalidArgument", "message": f"{target}: {message}", "target": target}
@@ -122,14 +121,14 @@ def test_each_call_is_logged_without_its_token(served: Served, caplog: pytest.Lo
     caplog.set_level(logging.DEBUG, logger="tools.webpubsub.rest")
     url = served.url(f"/api/hubs/{HUB}/:send?api-version=2024-12-01")
     headers = {**bearer(url), "Content-Type": "text/plain"}
-    assert requests.post(url, data=b"x", headers=headers, timeout=10).status_code == 202
+    assert http("POST", url, data=b"x", headers=headers).status_code == 202
     assert f"REST POST /api/hubs/{HUB}/:send?api-version=2024-12-01 -> 202" in caplog.messages
     token = headers["Authorization"].split()[1]
     assert all(token not in message for message in caplog.messages)
 
 
 def test_an_unknown_path_needs_no_token_to_be_a_404(served: Served) -> None:
-    assert requests.get(served.url("/api/nothing"), timeout=10).status_code == 404
+    assert http("GET", served.url("/api/nothing")).status_code == 404
 
 
 # hub, group, id and permission names
@@ -301,7 +300,7 @@ def test_a_send_body_that_does_not_match_its_type_is_a_400(
 
 def test_a_send_without_content_type_is_a_400(served: Served) -> None:
     url = served.url(f"/api/hubs/{HUB}/:send")
-    response = requests.post(url, data=b"x", headers={**bearer(url), "Content-Type": ""}, timeout=10)
+    response = http("POST", url, data=b"x", headers={**bearer(url), "Content-Type": ""})
     assert response.status_code == 400
     assert response.json()["target"] == "Content-Type"
 
