@@ -119,6 +119,8 @@ def test_a_token_for_another_port_is_a_401(served: Served) -> None:
 def test_health_needs_no_token(served: Served) -> None:
     assert http("HEAD", served.url("/api/health")).status_code == 200
     assert http("GET", served.url("/api/health")).status_code == 200
+    refused = http("POST", served.url("/api/health"))
+    assert (refused.status_code, refused.headers["Allow"]) == (405, "GET, HEAD")
 
 
 @pytest.mark.parametrize(

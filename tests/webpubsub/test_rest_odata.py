@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tools.webpubsub.odata import MAX_DEPTH, MAX_LENGTH, FilterError, Subject, compile_filter
 
@@ -115,3 +117,34 @@ def test_filter_nesting_is_limited_at_the_edge() -> None:
         compile_filter("(" * deeper + "true" + ")" * deeper)
     with pytest.raises(FilterError, match=f"deeper than {MAX_DEPTH}"):
         compile_filter("not " * deeper + "true")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="userIdgroupsnotandor()'=, eqinle0123\t", max_size=60))
+def test_any_text_compiles_or_is_refused_with_a_filter_error(text: str) -> None:
+    try:
+        keep = compile_filter(text)
+    except FilterError:
+        return
+    assert all(keep(subject) in (True, False) for subject in ALL.values())
+
+
+NAMES = st.text(alphabet="ab'", max_size=3)
+SUBJECTS = st.builds(
+    Subject,
+    user_id=st.none() | NAMES,
+    connection_id=NAMES,
+    protocol=st.none() | NAMES,
+    groups=st.sets(NAMES, max_size=3),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(SUBJECTS, NAMES, NAMES)
+def test_and_or_not_agree_with_python_logic(subject: Subject, user: str, group: str) -> None:
+    is_user = subject.user_id == user
+    in_group = group in subject.groups
+    quoted_user, quoted_group = user.replace("'", "''"), group.replace("'", "''")
+    a, b = f"userId eq '{quoted_user}'", f"'{quoted_group}' in groups"
+    assert compile_filter(f"{a} and not ({b})")(subject) == (is_user and not in_group)
+    assert compile_filter(f"not {a} or {b}")(subject) == ((not is_user) or in_group)

@@ -81,6 +81,8 @@ class RestApi:
         if segments == ["health"] and request.method in ("GET", "HEAD"):
             return web.Response(status=200)
         handler, params, allowed = _match(request.method, segments)
+        if segments == ["health"]:
+            allowed = ["GET", "HEAD"]
         if handler is None:
             if allowed:
                 raise ApiError(
