@@ -1,4 +1,4 @@
-"""Chromium (through Playwright) against the local host, run in a background thread."""
+"""Chromium (through Playwright) against the local loop, run in a background thread."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tools.localhost.server import Running, start
+from tools import loop
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -32,13 +32,13 @@ CHROMIUM_ARGS = [
 
 
 class Host:
-    """The local host on a free port, serving from its own event loop thread."""
+    """The local loop on free ports, serving from its own event loop thread."""
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.running: Running = self._run(start(ROOT, port=0))
+        self.running: loop.Loop = self._run(loop.start(ROOT))
         self.url = self.running.url
 
     def _run(self, coro):
