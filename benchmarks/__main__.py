@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import cold_start, growth, per_event, worker
+from benchmarks import cold_start, growth, per_event, soak, worker
 
 ROOT = Path(__file__).resolve().parent.parent
 GOALS = {"cold": 1.10, "event": 3.0, "worker": 0.8, "growth": 2.0}
@@ -26,7 +27,8 @@ def main() -> None:
     events = per_event.measure(repeat=3 if q else 7, number=50 if q else 2000)
     through = worker.measure(invocations=20 if q else 300, rounds=2 if q else 5)
     grown = growth.measure(repeat=2 if q else 5, budget=20 if q else 2000)
-    table = render(cold, events, through, grown, q)
+    soaked = asyncio.run(soak.run(soak.Plan(clients=10, rooms=5, messages=500) if q else soak.Plan()))
+    table = render(cold, events, through, grown, q) + "\n" + render_soak(soaked)
     print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(table + "\n")
@@ -92,6 +94,23 @@ def render(cold: dict, events: list[dict], through: dict, grown: dict, quick: bo
         f"| {cold['baseline_rss_kib'] / 1024:.1f} MiB | {mem:.2f}x | (reported) | |"
     )
     return "\n".join(lines)
+
+
+def render_soak(report: dict) -> str:
+    """The soak's figures (reported, no goal): throughput, latency, memory per connection."""
+    per_conn = report["perConnectionKiB"]
+    memory = f"{per_conn:.0f} KiB" if per_conn is not None else "not sampled"
+    return "\n".join(
+        [
+            f"| soak through the local loop: {report['clients']} clients in {report['rooms']} rooms, "
+            f"{report['sent']} messages | {report['sent'] / report['seconds']:.0f} messages/s, "
+            f"{report['delivered'] / report['seconds']:.0f} deliveries/s | | | (reported) | |",
+            f"| soak latency, send to delivery | p50 {report['p50Ms']} ms, p99 {report['p99Ms']} ms "
+            "| | | (reported) | |",
+            f"| soak memory per connection (service, host and app in one process) | {memory} | | "
+            "| (reported) | |",
+        ]
+    )
 
 
 def _time(seconds: float) -> str:

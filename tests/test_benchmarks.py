@@ -28,6 +28,9 @@ def test_the_benchmarks_run_and_write_their_table(tmp_path):
         "growth per action",
         "growth per byte",
         "memory: peak RSS",
+        "soak through the local loop",
+        "soak latency",
+        "soak memory per connection",
     ):
         assert f"| {measure}" in table, measure
     assert table in result.stdout

@@ -102,6 +102,7 @@ async function main() {
     JSON.stringify({
       clients: plan.clients,
       rooms: plan.rooms,
+      messages: perClient * plan.clients,
       sent: acked.reduce((a, b) => a + b, 0),
       delivered,
       lost,

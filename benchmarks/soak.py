@@ -1,0 +1,170 @@
+"""The soak: the whole local loop under many clients, with Microsoft's Node client SDK.
+
+``python -m benchmarks.soak`` (``scripts/soak``) runs two phases through the
+local service, the host stand-in and the app in the real worker: a steady one,
+and one in which reliable clients' sockets are cut mid-stream. Each prints what
+it measured and whether every delivery rule held; the command fails if one did
+not. ``scripts/bench`` runs the steady phase for its figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import resource
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tools import loop
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE_DIR = ROOT / "tests" / "webpubsub" / "node"
+RELIABLE = "json.reliable.webpubsub.azure.v1"
+
+
+@dataclass(frozen=True)
+class Plan:
+    clients: int = 200
+    rooms: int = 10
+    messages: int = 20_000
+    cuts: int = 0
+    timeout_s: float = 600.0
+
+
+def node_ready() -> str:
+    """The node binary, with the SDKs installed; raises RuntimeError saying what is missing."""
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("node is not on PATH: the soak drives Microsoft's Node client SDK")
+    if not (NODE_DIR / "node_modules" / "@azure" / "web-pubsub-client").is_dir():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True, timeout=300)
+    return node
+
+
+def rss_kib() -> int:
+    """This process's resident set size now (Linux), in KiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+@dataclass
+class Observed:
+    """What the service side saw during a phase."""
+
+    cuts: int = 0
+    per_connection_kib: float | None = None
+
+
+async def run(plan: Plan) -> dict[str, Any]:
+    """One phase; returns the clients' report plus the cuts made and the memory per connection."""
+    node = node_ready()
+    running = await loop.start(ROOT)
+    observed = Observed()
+    try:
+        spec = {
+            "host": running.url,
+            "clients": plan.clients,
+            "rooms": plan.rooms,
+            "messages": plan.messages,
+            "timeoutMs": int(plan.timeout_s * 1000),
+        }
+        proc = await asyncio.create_subprocess_exec(
+            node,
+            str(NODE_DIR / "soak.mjs"),
+            json.dumps(spec),
+            cwd=NODE_DIR,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        watch = asyncio.create_task(_watch(running, plan, rss_kib(), observed))
+        try:
+            async with asyncio.timeout(plan.timeout_s + 60):
+                out, err = await proc.communicate()
+        finally:
+            watch.cancel()
+            if proc.returncode is None:
+                proc.kill()
+        if proc.returncode != 0:
+            raise RuntimeError(f"the soak clients failed: {err.decode(errors='replace')[-2000:]}")
+        report: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    finally:
+        await running.stop()
+    return {**report, "cuts": observed.cuts, "perConnectionKiB": observed.per_connection_kib}
+
+
+async def _watch(running: loop.Loop, plan: Plan, baseline_kib: int, observed: Observed) -> None:
+    """Sample memory once every client is connected; then cut reliable sockets while messages flow."""
+    rng = random.Random(plan.clients)
+    connected_at: float | None = None
+    now = asyncio.get_running_loop().time
+    while True:
+        await asyncio.sleep(0.05)
+        conns = running.service.service.all_connections()
+        if connected_at is None and len(conns) >= plan.clients:
+            connected_at = now()
+            observed.per_connection_kib = (rss_kib() - baseline_kib) / plan.clients
+        # Cuts start once the clients have joined their rooms and are sending.
+        if connected_at is None or now() - connected_at < 1.0 or observed.cuts >= plan.cuts:
+            continue
+        reliable = [c for c in conns if c.protocol == RELIABLE]
+        if reliable:
+            victim = rng.choice(reliable)
+            if running.service.cut(victim.hub, victim.id):
+                observed.cuts += 1
+        await asyncio.sleep(0.2)
+
+
+def faults(report: dict[str, Any], cuts: bool) -> list[str]:
+    """The delivery rules a phase broke, in words; empty when all held."""
+    broken = [f"{report[k]} {k}" for k in ("lost", "reordered", "gaps") if report[k]]
+    sent_twice = report["duplicates"]
+    # A client's resend after a cut reaches the app under a new ack id (the
+    # SDKs' behaviour), so the app may send that message twice: at most once
+    # per cut to each member of the room. Without cuts nothing may arrive twice.
+    room_size = -(-report["clients"] // report["rooms"])
+    if sent_twice and (not cuts or sent_twice > report["cuts"] * room_size):
+        broken.append(f"{sent_twice} duplicates")
+    if report["sent"] < report["messages"]:
+        broken.append(f"only {report['sent']} of {report['messages']} messages acknowledged in time")
+    return broken
+
+
+def describe(name: str, report: dict[str, Any]) -> str:
+    rate = report["delivered"] / report["seconds"] if report["seconds"] else 0.0
+    return (
+        f"{name}: {report['clients']} clients in {report['rooms']} rooms, {report['sent']} messages sent "
+        f"and acknowledged, {report['delivered']} deliveries in {report['seconds']:.1f} s "
+        f"({report['sent'] / report['seconds']:.0f} messages/s in, {rate:.0f} deliveries/s out), "
+        f"latency p50 {report['p50Ms']} ms p99 {report['p99Ms']} ms, {report['cuts']} sockets cut, "
+        f"{report['lost']} lost, {report['duplicates']} duplicates, {report['reordered']} reordered, "
+        f"{report['gaps']} sequence gaps"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="scripts/soak", description=__doc__)
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full soak (default 1)")
+    args = parser.parse_args()
+    clients = max(2, round(200 * args.scale))
+    messages = max(clients, round(20_000 * args.scale))
+    failed = False
+    for name, cuts in (("steady", 0), ("sockets cut", max(1, round(50 * args.scale)))):
+        plan = Plan(clients=clients, rooms=10, messages=messages, cuts=cuts)
+        report = asyncio.run(run(plan))
+        print(describe(name, report), flush=True)
+        for fault in faults(report, cuts > 0):
+            print(f"  FAILED: {fault}", flush=True)
+            failed = True
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
