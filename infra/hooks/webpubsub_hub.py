@@ -254,13 +254,18 @@ def azd_token(arm_endpoint: str, run: Callable[..., Any] = subprocess.run) -> st
     return token
 
 
-def main(env: Mapping[str, str] = os.environ, send: Send = urllib_send) -> int:
+def main(
+    env: Mapping[str, str] = os.environ,
+    send: Send = urllib_send,
+    run: Callable[..., Any] = subprocess.run,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
     """Run the hook; 0 when the hub points at the app, 1 with a message otherwise."""
     try:
         target = target_from_env(env)
-        arm = Arm(target.arm_endpoint, azd_token(target.arm_endpoint), send)
-        key = system_key(arm, target, time.sleep)
-        outcome = ensure_hub(arm, target, key, time.sleep)
+        arm = Arm(target.arm_endpoint, azd_token(target.arm_endpoint, run), send)
+        key = system_key(arm, target, sleep)
+        outcome = ensure_hub(arm, target, key, sleep)
     except HookError as error:
         print(f"webpubsub hub: {error}", file=sys.stderr)
         return 1

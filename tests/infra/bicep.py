@@ -34,8 +34,10 @@ class Choice:
 
 @dataclass(frozen=True)
 class Loop:
-    """``[for x in y: body]``: every item looks like ``body``."""
+    """``[for item in items: body]``: every copy looks like ``body``."""
 
+    item: str
+    items: Value
     body: Value
 
 
@@ -67,7 +69,7 @@ class BicepFile:
     path: Path
     errors: list[str] = field(default_factory=list)
     resources: list[Resource] = field(default_factory=list)
-    modules: list[str] = field(default_factory=list)
+    modules: dict[str, Value] = field(default_factory=dict)
     params: dict[str, Node] = field(default_factory=dict)
     variables: dict[str, Node] = field(default_factory=dict)
 
@@ -88,8 +90,14 @@ def parse_text(text: str, path: Path) -> BicepFile:
             parsed.resources.append(_resource(node, parsed))
         elif node.type == "module_declaration":
             target = _first(node, "string")
-            parsed.modules.append(_string_literal(target) or "" if target else "")
+            module = (_string_literal(target) if target is not None else None) or ""
+            parsed.modules[module] = _body(node.named_children[-1], parsed)
     return parsed
+
+
+def resolve(parsed: BicepFile, name: str) -> Value:
+    """What a name stands for: a variable's value, a parameter's allowed values, else Opaque."""
+    return _reference(name, parsed, depth=0)
 
 
 def parse_file(path: Path) -> BicepFile:
@@ -122,20 +130,28 @@ def _resource(node: Node, parsed: BicepFile) -> Resource:
         type_name=type_name,
         api_version=api_version,
         existing=existing,
-        body=_value(_unwrap_condition(body_node), parsed, depth=0),
+        body=_body(body_node, parsed),
     )
 
 
-def _unwrap_condition(node: Node) -> Node:
+def _body(node: Node, parsed: BicepFile) -> Value:
     # `= if (cond) { ... }`: the body is the object after the condition;
-    # `= [for x in y: { ... }]`: every copy looks like the loop's body.
+    # `= [for x in y: { ... }]`: a Loop whose copies look like its body.
     if node.type == "if_statement":
-        return _unwrap_condition(node.named_children[-1])
+        return _body(node.named_children[-1], parsed)
     if node.type == "array" and len(node.named_children) == 1 and node.named_children[0].type == "for_statement":
-        return _unwrap_condition(node.named_children[0].named_children[-1])
-    if node.type == "for_statement":
-        return _unwrap_condition(node.named_children[-1])
-    return node
+        return _value(node.named_children[0], parsed, depth=0)
+    return _value(node, parsed, depth=0)
+
+
+def _loop(node: Node, parsed: BicepFile, depth: int) -> Loop:
+    # for_statement: item identifier (or a (item, index) pair), items expression, body.
+    children = node.named_children
+    item = _text(children[0]) if children[0].type == "identifier" else _text(children[0])
+    body = children[-1]
+    if body.type == "if_statement":
+        body = body.named_children[-1]
+    return Loop(item=item, items=_value(children[1], parsed, depth + 1), body=_value(body, parsed, depth + 1))
 
 
 _MAX_DEPTH = 40
@@ -158,7 +174,7 @@ def _value(node: Node, parsed: BicepFile, depth: int) -> Value:
     if kind == "array":
         return [_value(item, parsed, depth + 1) for item in node.named_children]
     if kind == "for_statement":
-        return Loop(_value(_unwrap_condition(node), parsed, depth + 1))
+        return _loop(node, parsed, depth)
     if kind == "string":
         literal = _string_literal(node)
         return literal if literal is not None else Opaque(_text(node))

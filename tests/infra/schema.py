@@ -53,6 +53,9 @@ class ResourceTypes:
         if existing:
             return []
         problems: list[Problem] = []
+        # A resource loop declares copies that each look like its body.
+        while isinstance(body, Loop):
+            body = body.body
         _check(self._resources[type_at_version], body, "", problems, top=True)
         return problems
 
