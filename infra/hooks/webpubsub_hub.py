@@ -192,9 +192,7 @@ class Arm:
         return self._send(method, url, headers, data)
 
 
-def system_key(
-    arm: Arm, target: Target, sleep: Callable[[float], None], attempts: int = KEY_ATTEMPTS
-) -> str:
+def system_key(arm: Arm, target: Target, sleep: Callable[[float], None], attempts: int = KEY_ATTEMPTS) -> str:
     """The webpubsub_extension key, waiting (bounded) for the host to create it."""
     for attempt in range(attempts):
         status, body = arm.call("POST", f"{target.site_path}/host/default/listkeys", SITES_API_VERSION)
@@ -229,7 +227,11 @@ def ensure_hub(arm: Arm, target: Target, key: str, sleep: Callable[[float], None
             message = str((body.get("error") or {}).get("message", ""))
         raise HookError(redact(f"writing hub {target.hub} failed with HTTP {status} {message}".strip()))
     for _ in range(HUB_ATTEMPTS):
-        state = ((body or {}).get("properties") or {}).get("provisioningState") if isinstance(body, dict) else None
+        state = (
+            ((body or {}).get("properties") or {}).get("provisioningState")
+            if isinstance(body, dict)
+            else None
+        )
         if state == "Succeeded":
             return "created" if current is None else "updated"
         if state in ("Failed", "Canceled"):
@@ -241,7 +243,16 @@ def ensure_hub(arm: Arm, target: Target, key: str, sleep: Callable[[float], None
 
 def azd_token(arm_endpoint: str, run: Callable[..., Any] = subprocess.run) -> str:
     """An ARM access token from azd's own sign-in (no az CLI)."""
-    command = ["azd", "auth", "token", "--output", "json", "--no-prompt", "--scope", f"{arm_endpoint}/.default"]
+    command = [
+        "azd",
+        "auth",
+        "token",
+        "--output",
+        "json",
+        "--no-prompt",
+        "--scope",
+        f"{arm_endpoint}/.default",
+    ]
     result = run(command, capture_output=True, text=True, check=False, timeout=120)
     if result.returncode != 0:
         raise HookError("azd auth token failed: sign in with azd auth login")

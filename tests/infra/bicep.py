@@ -139,7 +139,11 @@ def _body(node: Node, parsed: BicepFile) -> Value:
     # `= [for x in y: { ... }]`: a Loop whose copies look like its body.
     if node.type == "if_statement":
         return _body(node.named_children[-1], parsed)
-    if node.type == "array" and len(node.named_children) == 1 and node.named_children[0].type == "for_statement":
+    if (
+        node.type == "array"
+        and len(node.named_children) == 1
+        and node.named_children[0].type == "for_statement"
+    ):
         return _value(node.named_children[0], parsed, depth=0)
     return _value(node, parsed, depth=0)
 
@@ -169,7 +173,9 @@ def _value(node: Node, parsed: BicepFile, depth: int) -> Value:
             key_node, value_node = prop.named_children[0], prop.named_children[-1]
             key = _text(key_node) if key_node.type == "identifier" else _string_literal(key_node)
             # An interpolated key ('${id}') is known only at deployment time.
-            result[key if key is not None else f"${{{_text(key_node)}}}"] = _value(value_node, parsed, depth + 1)
+            result[key if key is not None else f"${{{_text(key_node)}}}"] = _value(
+                value_node, parsed, depth + 1
+            )
         return result
     if kind == "array":
         return [_value(item, parsed, depth + 1) for item in node.named_children]

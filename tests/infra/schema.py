@@ -131,7 +131,9 @@ def _check_array(item: Any, value: Value, path: str, problems: list[Problem]) ->
         problems.append(Problem(path, f"expected an array, got {_kind(value)}"))
 
 
-def _check_discriminated(schema: Mapping[str, Any], value: Value, path: str, problems: list[Problem], top: bool) -> None:
+def _check_discriminated(
+    schema: Mapping[str, Any], value: Value, path: str, problems: list[Problem], top: bool
+) -> None:
     if not isinstance(value, dict):
         problems.append(Problem(path, f"expected an object, got {_kind(value)}"))
         return
@@ -139,7 +141,9 @@ def _check_discriminated(schema: Mapping[str, Any], value: Value, path: str, pro
     tag = value.get(name)
     variants: Mapping[str, Any] = schema["variants"]
     if not isinstance(tag, str):
-        problems.append(Problem(_join(path, name), f"must be a literal, one of {', '.join(sorted(variants))}"))
+        problems.append(
+            Problem(_join(path, name), f"must be a literal, one of {', '.join(sorted(variants))}")
+        )
         return
     if tag not in variants:
         problems.append(Problem(_join(path, name), f"{tag!r} is not one of {', '.join(sorted(variants))}"))
@@ -149,7 +153,9 @@ def _check_discriminated(schema: Mapping[str, Any], value: Value, path: str, pro
     _check_object(variant, value, path, problems, top)
 
 
-def _check_object(schema: Mapping[str, Any], value: Value, path: str, problems: list[Problem], top: bool) -> None:
+def _check_object(
+    schema: Mapping[str, Any], value: Value, path: str, problems: list[Problem], top: bool
+) -> None:
     if not isinstance(value, dict):
         problems.append(Problem(path, f"expected an object, got {_kind(value)}"))
         return

@@ -28,7 +28,13 @@ EXTENSION_WEBHOOK = "/runtime/webhooks/webpubsub"
 # Set by the platform on every instance, never by us.
 PLATFORM_SETTINGS = {"WEBSITE_INSTANCE_ID", "WEBSITE_AUTH_ENABLED"}
 # Every setting the app reads; each must appear in the product's source.
-APP_SETTINGS = {"WebPubSubHub", "WebPubSubConnectionString", "ChatAllowAnonymous", "ChatDefaultRoom", "ChatMaxMessageLength"}
+APP_SETTINGS = {
+    "WebPubSubHub",
+    "WebPubSubConnectionString",
+    "ChatAllowAnonymous",
+    "ChatDefaultRoom",
+    "ChatMaxMessageLength",
+}
 _SETTING_LITERAL = re.compile(
     r"[\"']((?:Chat|WebPubSub)[A-Za-z0-9_]*|(?:WEBSITE|AZURE|FUNCTIONS|APPLICATIONINSIGHTS)_[A-Z0-9_]+)[\"']"
 )
@@ -42,7 +48,9 @@ def product_sources() -> list[Path]:
         for entry in sorted(REPO.iterdir())
         if entry.is_dir() and entry.name not in _NOT_PRODUCT and not entry.name.startswith(".")
     ]
-    return sorted(REPO.glob("*.py")) + [path for package in packages for path in sorted(package.rglob("*.py"))]
+    return sorted(REPO.glob("*.py")) + [
+        path for package in packages for path in sorted(package.rglob("*.py"))
+    ]
 
 
 def product_text() -> str:
@@ -50,7 +58,10 @@ def product_text() -> str:
 
 
 def bindings() -> dict[str, list[dict[str, Any]]]:
-    return {f.get_function_name(): [json.loads(b) for b in f.get_raw_bindings()] for f in create_app().get_functions()}
+    return {
+        str(f.get_function_name()): [json.loads(b) for b in f.get_raw_bindings()]
+        for f in create_app().get_functions()
+    }
 
 
 def all_bindings() -> list[dict[str, Any]]:
@@ -106,7 +117,9 @@ def test_every_web_pubsub_binding_names_the_hub_setting_the_infra_sets(
 
 
 def _events(kind: str) -> set[str]:
-    return {b["eventName"] for b in all_bindings() if b["type"] == "webPubSubTrigger" and b["eventType"] == kind}
+    return {
+        b["eventName"] for b in all_bindings() if b["type"] == "webPubSubTrigger" and b["eventType"] == kind
+    }
 
 
 def test_the_hubs_handler_carries_exactly_the_trigger_functions_events(hook: ModuleType) -> None:
@@ -139,10 +152,16 @@ def test_easy_auth_excludes_the_webhook_and_exactly_the_function_key_routes() ->
         if b["type"] == "httpTrigger" and b["authLevel"] != "ANONYMOUS"
     }
     assert set(AUTH_EXCLUDED) == keyed | {EXTENSION_WEBHOOK}
-    open_routes = {b["route"] for b in all_bindings() if b["type"] == "httpTrigger" and b["authLevel"] == "ANONYMOUS"}
+    open_routes = {
+        b["route"] for b in all_bindings() if b["type"] == "httpTrigger" and b["authLevel"] == "ANONYMOUS"
+    }
     # negotiate and the page need the signed-in user: Easy Auth guards them.
     assert open_routes == {"negotiate", "chat/{asset?}"}
-    assert not any(path.startswith(f"/{_route_prefix()}/{route.split('/')[0]}") for route in open_routes for path in AUTH_EXCLUDED)
+    assert not any(
+        path.startswith(f"/{_route_prefix()}/{route.split('/')[0]}")
+        for route in open_routes
+        for path in AUTH_EXCLUDED
+    )
 
 
 def test_no_app_route_collides_with_the_extensions_webhook() -> None:

@@ -52,9 +52,13 @@ def test_every_known_gap_carries_its_reason() -> None:
     assert all(reason.strip() for reason in KNOWN_GAPS.values())
 
 
-def test_every_resource_body_matches_its_type(resources: list[Resource], resource_types: ResourceTypes) -> None:
+def test_every_resource_body_matches_its_type(
+    resources: list[Resource], resource_types: ResourceTypes
+) -> None:
     problems = {
-        f"{r.file.name}:{r.line} {r.symbol}": [str(p) for p in resource_types.check(r.type_at_version, r.body, r.existing)]
+        f"{r.file.name}:{r.line} {r.symbol}": [
+            str(p) for p in resource_types.check(r.type_at_version, r.body, r.existing)
+        ]
         for r in resources
         if r.type_at_version not in KNOWN_GAPS
     }
@@ -67,7 +71,9 @@ def test_every_resource_body_matches_its_type(resources: list[Resource], resourc
 def _problems(source: str, resource_types: ResourceTypes) -> list[str]:
     parsed = parse_text(source, Path("planted.bicep"))
     assert parsed.errors == []
-    return [str(p) for r in parsed.resources for p in resource_types.check(r.type_at_version, r.body, r.existing)]
+    return [
+        str(p) for r in parsed.resources for p in resource_types.check(r.type_at_version, r.body, r.existing)
+    ]
 
 
 def _storage_source() -> str:
@@ -98,10 +104,14 @@ def test_a_wrong_enum_value_fails(resource_types: ResourceTypes) -> None:
 
 
 def test_a_wrong_enum_value_among_a_parameters_allowed_values_fails(resource_types: ResourceTypes) -> None:
-    source = _storage_source().replace(
-        "param deploymentContainerName string",
-        "param deploymentContainerName string\n@allowed([\n  'Hot'\n  'Warm'\n])\nparam tier string",
-    ).replace("accessTier: 'Hot'", "accessTier: tier")
+    source = (
+        _storage_source()
+        .replace(
+            "param deploymentContainerName string",
+            "param deploymentContainerName string\n@allowed([\n  'Hot'\n  'Warm'\n])\nparam tier string",
+        )
+        .replace("accessTier: 'Hot'", "accessTier: tier")
+    )
     assert _problems(source, resource_types) == [
         "properties.accessTier: 'Warm' is not one of 'Hot', 'Cool', 'Premium', 'Cold'"
     ]
@@ -137,6 +147,8 @@ def test_an_unknown_api_version_fails(resource_types: ResourceTypes) -> None:
 
 
 def test_a_syntax_error_is_reported_with_its_line() -> None:
-    parsed = parse_text("param a string\nresource x 'A/b@1' = {\n  name: 'x'\n  properties: {\n", Path("broken.bicep"))
+    parsed = parse_text(
+        "param a string\nresource x 'A/b@1' = {\n  name: 'x'\n  properties: {\n", Path("broken.bicep")
+    )
     assert parsed.errors
     assert parsed.errors[0].startswith("line ")

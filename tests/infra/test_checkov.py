@@ -26,7 +26,17 @@ def report(checkov: Path) -> dict[str, Any]:
     # passed and skipped checks from the JSON report.
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CKV_NO_PLATFORM": "TRUE"}
     result = subprocess.run(
-        [str(checkov), "-d", str(INFRA), "--framework", "bicep", "--skip-download", "--compact", "-o", "json"],
+        [
+            str(checkov),
+            "-d",
+            str(INFRA),
+            "--framework",
+            "bicep",
+            "--skip-download",
+            "--compact",
+            "-o",
+            "json",
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -56,5 +66,7 @@ def test_no_checkov_check_fails(report: dict[str, Any]) -> None:
 def test_every_skipped_check_carries_its_reason(report: dict[str, Any]) -> None:
     skipped = report["results"]["skipped_checks"]
     assert skipped, "the skips below are expected to be seen by checkov"
-    reasons = {(r["check_id"], r["resource"]): r["check_result"].get("suppress_comment", "").strip() for r in skipped}
+    reasons = {
+        (r["check_id"], r["resource"]): r["check_result"].get("suppress_comment", "").strip() for r in skipped
+    }
     assert {where: reason for where, reason in reasons.items() if len(reason) < 20} == {}

@@ -19,7 +19,11 @@ def only(resources: list[Resource], type_name: str, existing: bool = False) -> R
 
 def config(resources: list[Resource], name: str) -> dict[str, Any]:
     found = [
-        r.body for r in resources if r.type_name == "Microsoft.Web/sites/config" and isinstance(r.body, dict) and r.body.get("name") == name
+        r.body
+        for r in resources
+        if r.type_name == "Microsoft.Web/sites/config"
+        and isinstance(r.body, dict)
+        and r.body.get("name") == name
     ]
     assert len(found) == 1
     body = found[0]
@@ -64,7 +68,8 @@ def test_the_app_is_https_only_with_ftp_and_basic_publishing_off(resources: list
     policies = {
         r.body["name"]: r.body["properties"]
         for r in resources
-        if r.type_name == "Microsoft.Web/sites/basicPublishingCredentialsPolicies" and isinstance(r.body, dict)
+        if r.type_name == "Microsoft.Web/sites/basicPublishingCredentialsPolicies"
+        and isinstance(r.body, dict)
     }
     assert policies == {"ftp": {"allow": False}, "scm": {"allow": False}}
 
@@ -77,7 +82,9 @@ def test_the_app_is_tagged_for_azd_deploy_as_service_api(
     assert module_params(bicep_files["main.bicep"], "functionapp")["serviceName"] == "api"
 
 
-def test_one_user_assigned_identity_runs_the_app_and_its_deployment_storage(resources: list[Resource]) -> None:
+def test_one_user_assigned_identity_runs_the_app_and_its_deployment_storage(
+    resources: list[Resource],
+) -> None:
     only(resources, "Microsoft.ManagedIdentity/userAssignedIdentities")
     site = only(resources, "Microsoft.Web/sites")
     assert literal(site.body, "identity", "type") == "UserAssigned"
@@ -148,7 +155,7 @@ def _role_ids(parsed: BicepFile, resource: Resource) -> list[str]:
         ids = resource.body.items
     else:
         ids = resolve(parsed, name)
-    return ids if isinstance(ids, list) else [ids]  # type: ignore[list-item]
+    return [str(role) for role in (ids if isinstance(ids, list) else [ids])]
 
 
 def test_the_identity_gets_exactly_the_roles_it_needs(bicep_files: dict[str, BicepFile]) -> None:

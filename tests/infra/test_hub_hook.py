@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Mapping
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -34,7 +35,9 @@ class FakeArm:
         self.replies = {route: list(answers) for route, answers in replies.items()}
         self.calls: list[tuple[str, str, Any]] = []
 
-    def __call__(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> tuple[int, Any]:
+    def __call__(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> tuple[int, Any]:
         assert headers["Authorization"] == "Bearer arm-token"
         path, _, query = url.removeprefix("https://management.azure.com").partition("?")
         assert query.startswith("api-version=")
@@ -49,7 +52,9 @@ class FakeArm:
 def azd_ok(command: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
     assert command[:3] == ["azd", "auth", "token"]
     assert command[-2:] == ["--scope", "https://management.azure.com/.default"]
-    return subprocess.CompletedProcess(command, 0, stdout=json.dumps({"token": "arm-token", "expiresOn": "x"}))
+    return subprocess.CompletedProcess(
+        command, 0, stdout=json.dumps({"token": "arm-token", "expiresOn": "x"})
+    )
 
 
 def no_sleep(_: float) -> None:
@@ -113,9 +118,13 @@ def test_a_hub_pointing_elsewhere_is_updated_and_waited_for(hook: ModuleType) ->
             ("PUT", HUB): [(200, updating)],
         }
     )
-    key = hook.system_key(hook.Arm("https://management.azure.com", "arm-token", arm), hook.target_from_env(ENV), no_sleep)
+    key = hook.system_key(
+        hook.Arm("https://management.azure.com", "arm-token", arm), hook.target_from_env(ENV), no_sleep
+    )
     target = hook.target_from_env(ENV)
-    outcome = hook.ensure_hub(hook.Arm("https://management.azure.com", "arm-token", arm), target, key, no_sleep)
+    outcome = hook.ensure_hub(
+        hook.Arm("https://management.azure.com", "arm-token", arm), target, key, no_sleep
+    )
     assert outcome == "updated"
     assert [c[0] for c in arm.calls] == ["POST", "GET", "PUT", "GET", "GET"]
 
@@ -130,25 +139,34 @@ def test_the_key_is_awaited_a_bounded_number_of_times(hook: ModuleType) -> None:
     assert waits == [hook.KEY_WAIT_SECONDS] * 2
 
 
-def test_a_key_that_never_appears_fails_after_the_last_attempt_without_waiting_after_it(hook: ModuleType) -> None:
+def test_a_key_that_never_appears_fails_after_the_last_attempt_without_waiting_after_it(
+    hook: ModuleType,
+) -> None:
     arm = FakeArm({("POST", f"{SITE}/host/default/listkeys"): [keys(False)]})
     waits: list[float] = []
     with pytest.raises(hook.HookError, match="no webpubsub_extension system key yet"):
         hook.system_key(
-            hook.Arm("https://management.azure.com", "arm-token", arm), hook.target_from_env(ENV), waits.append, attempts=3
+            hook.Arm("https://management.azure.com", "arm-token", arm),
+            hook.target_from_env(ENV),
+            waits.append,
+            attempts=3,
         )
     assert arm.count("POST") == 3
     assert len(waits) == 2
 
 
 def test_a_refused_key_listing_stops_at_once(hook: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
-    arm = FakeArm({("POST", f"{SITE}/host/default/listkeys"): [(403, {"error": {"code": "AuthorizationFailed"}})]})
+    arm = FakeArm(
+        {("POST", f"{SITE}/host/default/listkeys"): [(403, {"error": {"code": "AuthorizationFailed"}})]}
+    )
     assert hook.main(ENV, arm, azd_ok, no_sleep) == 1
     assert arm.count("POST") == 1
     assert capsys.readouterr().err == "webpubsub hub: listing the function app's keys failed with HTTP 403\n"
 
 
-def test_a_failed_hub_write_is_reported_with_the_key_hidden(hook: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_failed_hub_write_is_reported_with_the_key_hidden(
+    hook: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = hook.handler_url(ENV["FUNCTION_APP_HOSTNAME"], KEY)
     arm = FakeArm(
         {
@@ -169,11 +187,14 @@ def test_missing_azd_values_are_named(hook: ModuleType, capsys: pytest.CaptureFi
     env = {k: v for k, v in ENV.items() if k not in ("WEBPUBSUB_NAME", "FUNCTION_APP_HOSTNAME")}
     assert hook.main(env, FakeArm({}), azd_ok, no_sleep) == 1
     assert capsys.readouterr().err == (
-        "webpubsub hub: missing azd environment values: FUNCTION_APP_HOSTNAME, WEBPUBSUB_NAME (run azd provision first)\n"
+        "webpubsub hub: missing azd environment values: FUNCTION_APP_HOSTNAME, WEBPUBSUB_NAME"
+        " (run azd provision first)\n"
     )
 
 
-def test_without_an_azd_sign_in_it_says_so_and_calls_nothing(hook: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_an_azd_sign_in_it_says_so_and_calls_nothing(
+    hook: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
     def azd_signed_out(command: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(command, 1, stdout="", stderr="not logged in")
 
@@ -184,7 +205,7 @@ def test_without_an_azd_sign_in_it_says_so_and_calls_nothing(hook: ModuleType, c
 
 
 def test_the_hook_never_calls_the_az_cli(hook: ModuleType) -> None:
-    source = open(hook.__file__, encoding="utf-8").read()
+    source = Path(str(hook.__file__)).read_text(encoding="utf-8")
     assert '"az"' not in source and "'az'" not in source and "az functionapp" not in source
 
 
