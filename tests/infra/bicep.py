@@ -149,9 +149,9 @@ def _body(node: Node, parsed: BicepFile) -> Value:
 
 
 def _loop(node: Node, parsed: BicepFile, depth: int) -> Loop:
-    # for_statement: item identifier (or a (item, index) pair), items expression, body.
+    # for_statement: the item (a name, or an `(item, index)` pair), the items, the body.
     children = node.named_children
-    item = _text(children[0]) if children[0].type == "identifier" else _text(children[0])
+    item = _text(children[0])
     body = children[-1]
     if body.type == "if_statement":
         body = body.named_children[-1]
