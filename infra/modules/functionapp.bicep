@@ -62,7 +62,7 @@ param chatMaxMessageLength int
 param chatAllowAnonymous bool
 
 resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
-  // checkov:skip=CKV_AZURE_225: zone redundancy on Flex Consumption exists in some regions only and needs always-ready instances; a parameter away when wanted.
+  // checkov:skip=CKV_AZURE_225: zone redundancy on Flex Consumption is offered in some regions only; set the plan's zoneRedundant where it is and wanted.
   name: planName
   location: location
   tags: tags
