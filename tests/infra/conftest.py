@@ -112,3 +112,34 @@ def literal(value: Any, *path: str) -> Any:
 def load_json(path: Path) -> Any:
     """A JSON file."""
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def only(resources: list[Resource], type_name: str, existing: bool = False) -> Resource:
+    """The one resource of a type (fails if there are none or several)."""
+    found = [r for r in resources if r.type_name == type_name and r.existing == existing]
+    assert len(found) == 1, [r.symbol for r in found]
+    return found[0]
+
+
+def config(resources: list[Resource], name: str) -> dict[str, Any]:
+    """The body of the one Microsoft.Web/sites/config resource with this name."""
+    found = [
+        r.body
+        for r in resources
+        if r.type_name == "Microsoft.Web/sites/config"
+        and isinstance(r.body, dict)
+        and r.body.get("name") == name
+    ]
+    assert len(found) == 1
+    body = found[0]
+    assert isinstance(body, dict)
+    return body
+
+
+def module_params(main: BicepFile, module: str) -> dict[str, Any]:
+    """The params main.bicep passes to modules/<module>.bicep."""
+    body = main.modules[f"modules/{module}.bicep"]
+    assert isinstance(body, dict)
+    params = body["params"]
+    assert isinstance(params, dict)
+    return params

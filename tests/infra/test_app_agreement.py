@@ -20,8 +20,7 @@ import yaml
 
 from function_app import create_app
 from tests.infra.bicep import BicepFile, Opaque, Resource
-from tests.infra.conftest import REPO, WORKFLOWS, literal
-from tests.infra.test_deployment_shape import AUTH_EXCLUDED, config, module_params
+from tests.infra.conftest import REPO, WORKFLOWS, config, literal, module_params
 
 # Served by the Web PubSub extension itself (contract, section 5).
 EXTENSION_WEBHOOK = "/runtime/webhooks/webpubsub"
@@ -145,13 +144,16 @@ def _route_prefix() -> str:
     return prefix
 
 
-def test_easy_auth_excludes_the_webhook_and_exactly_the_function_key_routes() -> None:
+def test_easy_auth_excludes_the_webhook_and_exactly_the_function_key_routes(
+    bicep_files: dict[str, BicepFile],
+) -> None:
+    excluded = module_params(bicep_files["main.bicep"], "auth")["excludedPaths"]
     keyed = {
         f"/{_route_prefix()}/{b['route']}"
         for b in all_bindings()
         if b["type"] == "httpTrigger" and b["authLevel"] != "ANONYMOUS"
     }
-    assert set(AUTH_EXCLUDED) == keyed | {EXTENSION_WEBHOOK}
+    assert set(excluded) == keyed | {EXTENSION_WEBHOOK}
     open_routes = {
         b["route"] for b in all_bindings() if b["type"] == "httpTrigger" and b["authLevel"] == "ANONYMOUS"
     }
@@ -160,7 +162,7 @@ def test_easy_auth_excludes_the_webhook_and_exactly_the_function_key_routes() ->
     assert not any(
         path.startswith(f"/{_route_prefix()}/{route.split('/')[0]}")
         for route in open_routes
-        for path in AUTH_EXCLUDED
+        for path in excluded
     )
 
 

@@ -3,40 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from tests.infra.bicep import BicepFile, Choice, Loop, Opaque, Resource, resolve
-from tests.infra.conftest import REPO, literal
-
-
-def only(resources: list[Resource], type_name: str, existing: bool = False) -> Resource:
-    found = [r for r in resources if r.type_name == type_name and r.existing == existing]
-    assert len(found) == 1, [r.symbol for r in found]
-    return found[0]
-
-
-def config(resources: list[Resource], name: str) -> dict[str, Any]:
-    found = [
-        r.body
-        for r in resources
-        if r.type_name == "Microsoft.Web/sites/config"
-        and isinstance(r.body, dict)
-        and r.body.get("name") == name
-    ]
-    assert len(found) == 1
-    body = found[0]
-    assert isinstance(body, dict)
-    return body
-
-
-def module_params(main: BicepFile, module: str) -> dict[str, Any]:
-    body = main.modules[f"modules/{module}.bicep"]
-    assert isinstance(body, dict)
-    params = body["params"]
-    assert isinstance(params, dict)
-    return params
+from tests.infra.conftest import REPO, config, literal, module_params, only
 
 
 def test_the_plan_is_flex_consumption_fc1_on_linux(resources: list[Resource]) -> None:
