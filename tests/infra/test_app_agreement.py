@@ -1,0 +1,185 @@
+"""The infra agrees with the app: the settings it reads are set, the hub and
+the handler's events are the trigger functions', the webhook path is the
+extension's, Easy Auth lets through exactly what must pass, and the Python
+version is the same everywhere.
+
+The app's facts are read from the app itself (its indexed bindings and its
+source), not from a copy, so they survive the packages being reorganised.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+
+from function_app import create_app
+from tests.infra.bicep import BicepFile, Opaque, Resource
+from tests.infra.conftest import REPO, WORKFLOWS, config, literal, module_params
+
+# Served by the Web PubSub extension itself (contract, section 5).
+EXTENSION_WEBHOOK = "/runtime/webhooks/webpubsub"
+# Set by the platform on every instance, never by us.
+PLATFORM_SETTINGS = {"WEBSITE_INSTANCE_ID", "WEBSITE_AUTH_ENABLED"}
+# Every setting the app reads; each must appear in the product's source.
+APP_SETTINGS = {
+    "WebPubSubHub",
+    "WebPubSubConnectionString",
+    "ChatAllowAnonymous",
+    "ChatDefaultRoom",
+    "ChatMaxMessageLength",
+}
+_SETTING_LITERAL = re.compile(
+    r"[\"']((?:Chat|WebPubSub)[A-Za-z0-9_]*|(?:WEBSITE|AZURE|FUNCTIONS|APPLICATIONINSIGHTS)_[A-Z0-9_]+)[\"']"
+)
+_NOT_PRODUCT = {"tests", "tools", "benchmarks", "infra", "scripts", "web", "artifacts"}
+
+
+def product_sources() -> list[Path]:
+    """The deployed Python files (the top-level packages and function_app.py)."""
+    packages = [
+        entry
+        for entry in sorted(REPO.iterdir())
+        if entry.is_dir() and entry.name not in _NOT_PRODUCT and not entry.name.startswith(".")
+    ]
+    return sorted(REPO.glob("*.py")) + [
+        path for package in packages for path in sorted(package.rglob("*.py"))
+    ]
+
+
+def product_text() -> str:
+    return "\n".join(path.read_text(encoding="utf-8") for path in product_sources())
+
+
+def bindings() -> dict[str, list[dict[str, Any]]]:
+    return {
+        str(f.get_function_name()): [json.loads(b) for b in f.get_raw_bindings()]
+        for f in create_app().get_functions()
+    }
+
+
+def all_bindings() -> list[dict[str, Any]]:
+    return [binding for found in bindings().values() for binding in found]
+
+
+@pytest.fixture(scope="module")
+def app_settings(resources: list[Resource]) -> dict[str, Any]:
+    settings = literal(config(resources, "appsettings"), "properties")
+    assert isinstance(settings, dict)
+    return settings
+
+
+def test_every_setting_the_app_reads_is_listed_here() -> None:
+    text = product_text()
+    found = set(_SETTING_LITERAL.findall(text))
+    assert found - PLATFORM_SETTINGS == APP_SETTINGS
+    for name in APP_SETTINGS | PLATFORM_SETTINGS:
+        assert f'"{name}"' in text, name
+
+
+def test_every_setting_the_app_reads_is_set(app_settings: dict[str, Any]) -> None:
+    connections = {b.get("connection") for b in all_bindings()} | {
+        c for b in all_bindings() for c in b.get("connections", [])
+    }
+    connections.discard(None)
+    for name in APP_SETTINGS - connections:
+        assert name in app_settings, name
+
+
+def test_every_web_pubsub_connection_is_an_identity_connection(app_settings: dict[str, Any]) -> None:
+    names = {b["connection"] for b in all_bindings() if "connection" in b} | {
+        c for b in all_bindings() for c in b.get("connections", [])
+    }
+    assert names == {"WebPubSubConnectionString"}
+    for name in names:
+        assert name not in app_settings, "a connection string would hold an access key"
+        assert app_settings[f"{name}__credential"] == "managedidentity"
+        assert app_settings[f"{name}__serviceUri"] == Opaque("webPubSubServiceUri")
+        assert app_settings[f"{name}__clientId"] == Opaque("identityClientId")
+
+
+def test_every_web_pubsub_binding_names_the_hub_setting_the_infra_sets(
+    app_settings: dict[str, Any], bicep_files: dict[str, BicepFile]
+) -> None:
+    hubs = {b["hub"] for b in all_bindings() if "hub" in b}
+    assert hubs == {"%WebPubSubHub%"}
+    assert app_settings["WebPubSubHub"] == Opaque("hubName")
+    main = bicep_files["main.bicep"]
+    assert module_params(main, "functionapp")["hubName"] == Opaque("hubName")
+    # The hook reads the same hub from this output.
+    assert "output WEBPUBSUB_HUB string = hubName" in main.path.read_text()
+
+
+def _events(kind: str) -> set[str]:
+    return {
+        b["eventName"] for b in all_bindings() if b["type"] == "webPubSubTrigger" and b["eventType"] == kind
+    }
+
+
+def test_the_hubs_handler_carries_exactly_the_trigger_functions_events(hook: ModuleType) -> None:
+    body = hook.hub_body("https://app.example/runtime/webhooks/webpubsub?code=k")
+    (handler,) = body["properties"]["eventHandlers"]
+    assert set(handler["systemEvents"]) == _events("system") == {"connect", "connected", "disconnected"}
+    assert set(handler["userEventPattern"].split(",")) == _events("user") == {"message", "join", "leave"}
+    assert handler["userEventPattern"] == "message,join,leave"
+
+
+def test_the_handler_points_at_the_extensions_webhook_with_its_system_key(hook: ModuleType) -> None:
+    assert hook.WEBHOOK_PATH == EXTENSION_WEBHOOK
+    assert hook.SYSTEM_KEY_NAME == "webpubsub_extension"
+    assert hook.handler_url("func-x.azurewebsites.net", "k/ey=") == (
+        "https://func-x.azurewebsites.net/runtime/webhooks/webpubsub?code=k%2Fey%3D"
+    )
+
+
+def _route_prefix() -> str:
+    host = json.loads((REPO / "host.json").read_text())
+    prefix = host.get("extensions", {}).get("http", {}).get("routePrefix", "api")
+    assert isinstance(prefix, str)
+    return prefix
+
+
+def test_easy_auth_excludes_the_webhook_and_exactly_the_function_key_routes(
+    bicep_files: dict[str, BicepFile],
+) -> None:
+    excluded = module_params(bicep_files["main.bicep"], "auth")["excludedPaths"]
+    keyed = {
+        f"/{_route_prefix()}/{b['route']}"
+        for b in all_bindings()
+        if b["type"] == "httpTrigger" and b["authLevel"] != "ANONYMOUS"
+    }
+    assert set(excluded) == keyed | {EXTENSION_WEBHOOK}
+    open_routes = {
+        b["route"] for b in all_bindings() if b["type"] == "httpTrigger" and b["authLevel"] == "ANONYMOUS"
+    }
+    # negotiate and the page need the signed-in user: Easy Auth guards them.
+    assert open_routes == {"negotiate", "chat/{asset?}"}
+    assert not any(
+        path.startswith(f"/{_route_prefix()}/{route.split('/')[0]}")
+        for route in open_routes
+        for path in excluded
+    )
+
+
+def test_no_app_route_collides_with_the_extensions_webhook() -> None:
+    routes = {b["route"] for b in all_bindings() if b["type"] == "httpTrigger"}
+    assert not [r for r in routes if f"/{_route_prefix()}/{r}".startswith("/runtime/")]
+
+
+def test_the_python_version_is_3_13_everywhere(bicep_files: dict[str, BicepFile]) -> None:
+    assert module_params(bicep_files["main.bicep"], "functionapp")["pythonVersion"] == "3.13"
+    for name in ("ci.yml", "deploy.yml"):
+        workflow = yaml.safe_load((WORKFLOWS / name).read_text())
+        versions = {
+            step["with"]["python-version"]
+            for job in workflow["jobs"].values()
+            for step in job["steps"]
+            if step.get("uses", "").startswith("actions/setup-python@")
+        }
+        assert versions == {"3.13"}, name
+    assert "python3.13" in (REPO / "scripts" / "_venv.sh").read_text()
