@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.infra.bicep import BicepFile, Resource, parse_text
-from tests.infra.conftest import INFRA, bicep_paths
+from tests.infra.conftest import INFRA, REPO, RESOURCE_TYPES, bicep_paths
 from tests.infra.schema import ResourceTypes
 
 # Resource types used although the resource types file lacks them, with why.
@@ -152,3 +152,12 @@ def test_a_syntax_error_is_reported_with_its_line() -> None:
     )
     assert parsed.errors
     assert parsed.errors[0].startswith("line ")
+
+
+def test_the_repo_copy_of_the_resource_types_is_the_shared_one_when_that_is_at_hand() -> None:
+    # The copy lets a fresh clone (a user's CI) run these checks; beside the
+    # team's shared folder it must not have drifted from it.
+    shared = REPO.parent / "shared" / "azure-resource-types.json"
+    if not shared.exists():
+        pytest.skip("no ../shared beside this clone: nothing to compare the copy with")
+    assert RESOURCE_TYPES.read_bytes() == shared.read_bytes()
