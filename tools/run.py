@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from chat.service_access import service_access
 from chat.settings import SettingsError
 from tools.localhost.server import load_settings
+from tools.webpubsub import config
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS_PORT = 7071
@@ -98,6 +99,16 @@ def plan(env: Mapping[str, str], func_installed: bool, functions_port: int = FUN
         and all(port_free(p) for p in AZURITE_PORTS)
     )
     return Plan(endpoint, start_service, func_installed, start_azurite)
+
+
+def handler_options(env: Mapping[str, str], port: int) -> list[str]:
+    """The local service's event handler for a Functions host on another port than 7071."""
+    if port == FUNCTIONS_PORT:
+        return []  # the service's default (or the user's own handler settings)
+    hub = env.get("WebPubSubHub", "").strip() or config.DEFAULT_HUB
+    url = f"http://localhost:{port}/runtime/webhooks/webpubsub"
+    system = ",".join(config.DEFAULT_SYSTEM_EVENTS)
+    return ["--event-handler", f"{hub}={url} system={system} user={config.DEFAULT_USER_EVENTS}"]
 
 
 class Processes:
@@ -176,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         if steps.start_service:
-            processes.start("the local Web PubSub service", [sys.executable, "-m", "tools.webpubsub"])
+            service = [sys.executable, "-m", "tools.webpubsub", *handler_options(os.environ, port)]
+            processes.start("the local Web PubSub service", service)
             wait_until(
                 lambda: web_pubsub_answers(steps.service_endpoint), processes, "The local Web PubSub service"
             )

@@ -60,17 +60,15 @@ def test_a_web_pubsub_service_already_answering_is_used_as_it_is() -> None:
 
 
 def test_a_port_taken_by_something_else_is_a_clear_error_naming_it() -> None:
-    with http_server(404) as port:
-        with pytest.raises(RunError) as err:
-            plan(settings(f"http://localhost:{port}"), func_installed=False, functions_port=free_port())
+    with http_server(404) as port, pytest.raises(RunError) as err:
+        plan(settings(f"http://localhost:{port}"), func_installed=False, functions_port=free_port())
     assert f"port {port} (the Endpoint of WebPubSubConnectionString) is taken" in str(err.value)
     assert KEY not in str(err.value)
 
 
 def test_a_taken_functions_port_is_a_clear_error() -> None:
-    with http_server(404) as taken:
-        with pytest.raises(RunError) as err:
-            plan(settings(f"http://localhost:{free_port()}"), func_installed=False, functions_port=taken)
+    with http_server(404) as taken, pytest.raises(RunError) as err:
+        plan(settings(f"http://localhost:{free_port()}"), func_installed=False, functions_port=taken)
     assert str(err.value).startswith(f"port {taken} is taken")
 
 
@@ -86,7 +84,9 @@ def test_core_tools_with_development_storage_gets_azurite_and_without_it_does_no
     with_func = plan(env, func_installed=True, functions_port=free_port())
     assert (with_func.use_func, with_func.start_azurite) == (True, True)
     assert plan(env, func_installed=False, functions_port=free_port()).start_azurite is False
-    real = settings("https://example.webpubsub.azure.com", AzureWebJobsStorage="DefaultEndpointsProtocol=https")
+    real = settings(
+        "https://example.webpubsub.azure.com", AzureWebJobsStorage="DefaultEndpointsProtocol=https"
+    )
     assert plan(real, func_installed=True, functions_port=free_port()).start_azurite is False
 
 
