@@ -174,12 +174,9 @@ class Chat {
     if (frame.type === 'system' && frame.event === 'connected') {
       this.onConnected(frame.connectionId);
     } else if (frame.type === 'ack') {
-      const waiter = this.pending.get(frame.ackId);
-      if (waiter) {
-        this.pending.delete(frame.ackId);
-        clearTimeout(waiter.timer);
-        waiter.resolve(frame);
-      }
+      // A successful ack only says the service took the event: the server's
+      // reply (an ack or a refusal carrying the same id) settles it.
+      if (!frame.success) this.settle(frame.ackId, frame);
     } else if (frame.type === 'message' && frame.dataType === 'json' && frame.data && typeof frame.data === 'object') {
       this.onServerMessage(frame.data);
     }
@@ -195,6 +192,13 @@ class Chat {
         break;
       case 'ack':
         if (Array.isArray(data.rooms)) this.syncRooms(data.rooms);
+        this.settle(data.id, { success: true, data });
+        break;
+      case 'error':
+        // A refusal: the server says why it did not take the event.
+        if (!this.settle(data.id, { success: false, error: { name: data.code, message: data.message } })) {
+          this.showError(`The server refused a ${data.event} event: ${data.message}.`);
+        }
         break;
       default:
         if (typeof data.text === 'string') this.notice(data.text);
@@ -214,8 +218,19 @@ class Chat {
         resolve({ success: false, error: { message: 'no answer from the server' } });
       }, ACK_TIMEOUT_MS);
       this.pending.set(ackId, { resolve, timer });
-      ws.send(JSON.stringify({ type: 'event', event, dataType: 'json', data, ackId }));
+      // The same number as the event's id: the server echoes it in its reply.
+      ws.send(JSON.stringify({ type: 'event', event, dataType: 'json', data: { ...data, id: ackId }, ackId }));
     });
+  }
+
+  // Resolve the send waiting for this id; false when none is.
+  settle(id, result) {
+    const waiter = this.pending.get(id);
+    if (!waiter) return false;
+    this.pending.delete(id);
+    clearTimeout(waiter.timer);
+    waiter.resolve(result);
+    return true;
   }
 
   failPending(reason) {

@@ -54,7 +54,9 @@ def test_a_rejected_message_shows_an_error_and_keeps_the_text(open_chat):
     alice = open_chat("alice")
     too_long = "x" * (MAX_MESSAGE_LENGTH + 1)
     send(alice, too_long)
-    expect(alice.locator("#error-text")).to_contain_text("Your message was not delivered")
+    expect(alice.locator("#error-text")).to_have_text(
+        f"Your message was not delivered: text is longer than {MAX_MESSAGE_LENGTH} characters."
+    )
     expect(alice.locator("#message-input")).to_have_value(too_long)
     expect(message(alice, "xxxx")).to_have_count(0)
 
