@@ -13,26 +13,33 @@ handles per second (see the benchmarks).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 
 import azure.functions as func
 
 from blueprints import bindings
 from composition import Dependencies
 
+Function = TypeVar("Function", bound=Callable[..., Awaitable[Any]])
+
 
 def blueprint(root: Dependencies) -> func.Blueprint:
     """The six trigger functions, handling events with ``root``'s settings and clock."""
     bp = func.Blueprint()
 
-    def trigger(event_type: str, event_name: str) -> Any:
-        return bp.generic_trigger(
-            arg_name="request",
-            type=bindings.TRIGGER,
-            hub=bindings.HUB,
-            event_type=event_type,
-            event_name=event_name,
-            connections=[bindings.CONNECTION],
+    def trigger(event_type: str, event_name: str) -> Callable[[Function], Function]:
+        # azure-functions leaves its decorators unannotated; each returns the function it registers.
+        return cast(
+            Callable[[Function], Function],
+            bp.generic_trigger(
+                arg_name="request",
+                type=bindings.TRIGGER,
+                hub=bindings.HUB,
+                event_type=event_type,
+                event_name=event_name,
+                connections=[bindings.CONNECTION],
+            ),
         )
 
     output = bp.generic_output_binding(
