@@ -36,6 +36,9 @@ ASSETS = {
     "": _INDEX,
     "index.html": _INDEX,
     "chat.js": Asset("chat.js", "text/javascript; charset=utf-8"),
+    "connection.js": Asset("connection.js", "text/javascript; charset=utf-8"),
+    "state.js": Asset("state.js", "text/javascript; charset=utf-8"),
+    "view.js": Asset("view.js", "text/javascript; charset=utf-8"),
     "chat.css": Asset("chat.css", "text/css; charset=utf-8"),
 }
 

@@ -189,7 +189,13 @@ def test_the_page_serves_the_client(functions, asset):
 
 @pytest.mark.parametrize(
     "asset, content_type",
-    [("chat.js", "text/javascript; charset=utf-8"), ("chat.css", "text/css; charset=utf-8")],
+    [
+        ("chat.js", "text/javascript; charset=utf-8"),
+        ("connection.js", "text/javascript; charset=utf-8"),
+        ("state.js", "text/javascript; charset=utf-8"),
+        ("view.js", "text/javascript; charset=utf-8"),
+        ("chat.css", "text/css; charset=utf-8"),
+    ],
 )
 def test_the_page_serves_its_script_and_styles(functions, asset, content_type):
     response = functions["page"](req=request("GET", route_params={"asset": asset}))

@@ -230,4 +230,5 @@ def test_service_access_from_any_settings_is_read_or_refused_by_name(env, count)
 def test_presence_queries_and_asset_names_of_any_shape_are_answered(params, asset, count):
     count()
     parse_query(params)
-    assert find_asset(asset) is None or asset in ("", None, "index.html", "chat.js", "chat.css")
+    files = ("", None, "index.html", "chat.js", "connection.js", "state.js", "view.js", "chat.css")
+    assert find_asset(asset) is None or asset in files
