@@ -3,14 +3,21 @@
 import azure.functions as func
 
 from blueprints import broadcast, events, negotiate, page, presence, webhook
+from composition import Dependencies
 
 
-def create_app() -> func.FunctionApp:
-    """A new app with every blueprint registered (tests index fresh ones)."""
+def create_app(root: Dependencies | None = None) -> func.FunctionApp:
+    """A new app with every blueprint registered, its functions served by ``root``.
+
+    Without ``root`` the app gets its own, reading the process environment.
+    """
+    root = root if root is not None else Dependencies()
     app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
-    for blueprint in (negotiate.bp, events.bp, webhook.bp, broadcast.bp, presence.bp, page.bp):
-        app.register_functions(blueprint)
+    for module in (negotiate, events, webhook, broadcast, presence, page):
+        app.register_functions(module.blueprint(root))
     return app
 
 
-app = create_app()
+root = Dependencies()
+"""What the deployed app's functions depend on, built on first use."""
+app = create_app(root)

@@ -1,1 +1,1 @@
-"""The imperative shell's outside world: clients for services the app calls itself."""
+"""The app's infrastructure: how to reach Web PubSub, and the service SDK behind the gateway."""

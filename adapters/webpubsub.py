@@ -1,38 +1,30 @@
-"""The Web PubSub service SDK, for what the output binding cannot do.
+"""The Web PubSub gateway on the service SDK, for what the output binding cannot do.
 
-One client per hub, built on first use from the same settings as the
-bindings: never at import, so that indexing the app (cold start) loads
-neither the SDK nor azure-identity. Service failures surface as
-``ServiceError``, whose text carries the status and never a secret.
+``SdkGateway`` implements ``routes.gateway.WebPubSubGateway``. It builds one
+SDK client per hub on first use, from the same settings as the bindings:
+never at import, so that indexing the app (cold start) loads neither the SDK
+nor azure-identity. Service failures surface as ``GatewayError``, whose text
+carries the status and never a secret.
 """
 
 from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from chat.actions import SendToAll, SendToGroup
-from chat.broadcast import FilteredSend
-from chat.service_access import ServiceAccess, service_access
+from adapters.service_access import ServiceAccess, service_access
+from codec.actions import FilteredSend, SendToAll, SendToGroup
+from routes.gateway import GatewayError
 
 # A function has a deadline and the caller can retry: two retries, no more.
 CLIENT_OPTIONS: dict[str, Any] = {"retry_total": 2, "retry_backoff_factor": 0.5, "retry_backoff_max": 4}
 
 
-class ServiceError(Exception):
-    """The service could not be reached or refused a call."""
-
-    def __init__(self, status: int | None, message: str, sent: int = 0) -> None:
-        super().__init__(message)
-        self.status = status
-        self.sent = sent
-
-
-class ServiceClients:
-    """SDK clients by hub, built lazily from the settings named ``setting``.
+class SdkGateway:
+    """The gateway through SDK clients by hub, built lazily from the settings named ``setting``.
 
     ``transport`` and ``credential`` are for tests and special hosting: a fake
     azure-core transport, a credential to use instead of managed identity.
@@ -52,8 +44,41 @@ class ServiceClients:
         self._credential = credential
         self._clients: dict[str, Any] = {}
 
-    def get(self, hub: str) -> Any:
-        """The client for ``hub``; raises SettingsError naming a bad setting."""
+    def send_filtered(self, hub: str, sends: Sequence[FilteredSend]) -> int:
+        """Send each filtered message in order; returns how many went out.
+
+        Raises GatewayError, whose ``sent`` says how many went out before it.
+        """
+        client = self.client(hub)
+        sent = 0
+        for send in sends:
+            try:
+                with _translated():
+                    _send(client, send)
+            except GatewayError as err:
+                raise GatewayError(err.status, str(err), sent) from None
+            sent += 1
+        return sent
+
+    def user_connected(self, hub: str, user_id: str) -> bool:
+        """Whether the user has a connection (the service's HEAD on the user)."""
+        client = self.client(hub)
+        with _translated():
+            return bool(client.user_exists(user_id))
+
+    def room_connections(self, hub: str, room: str, limit: int) -> list[tuple[str, str | None]]:
+        """Up to ``limit`` (connection id, user id) pairs of the room's group."""
+        client = self.client(hub)
+        members: list[tuple[str, str | None]] = []
+        with _translated():
+            for member in client.list_connections(group=room, top=limit):
+                members.append((member.connection_id, member.user_id))
+                if len(members) >= limit:
+                    break
+        return members
+
+    def client(self, hub: str) -> Any:
+        """The SDK client for ``hub``; raises SettingsError naming a bad setting."""
         if hub not in self._clients:
             self._clients[hub] = self._build(service_access(self._env, self._setting), hub)
         return self._clients[hub]
@@ -80,22 +105,6 @@ def _identity_credential(client_id: str | None) -> Any:
     return DefaultAzureCredential()
 
 
-def send_filtered(client: Any, sends: Iterable[FilteredSend]) -> int:
-    """Send each filtered message in order; returns how many went out.
-
-    Raises ServiceError, whose ``sent`` says how many went out before it.
-    """
-    sent = 0
-    for send in sends:
-        try:
-            with _translated():
-                _send(client, send)
-        except ServiceError as err:
-            raise ServiceError(err.status, str(err), sent) from None
-        sent += 1
-    return sent
-
-
 def _send(client: Any, send: FilteredSend) -> None:
     action = send.action
     # A stream keeps the bytes as they are: the SDK would JSON-encode a str again.
@@ -109,35 +118,19 @@ def _send(client: Any, send: FilteredSend) -> None:
         client.send_to_user(action.user_id, body, **options)
 
 
-def user_connected(client: Any, user_id: str) -> bool:
-    with _translated():
-        return bool(client.user_exists(user_id))
-
-
-def room_connections(client: Any, room: str, limit: int) -> list[tuple[str, str | None]]:
-    """Up to ``limit`` (connection id, user id) pairs of the room's group."""
-    members: list[tuple[str, str | None]] = []
-    with _translated():
-        for member in client.list_connections(group=room, top=limit):
-            members.append((member.connection_id, member.user_id))
-            if len(members) >= limit:
-                break
-    return members
-
-
 @contextmanager
 def _translated() -> Iterator[None]:
-    """Turn azure-core failures into ServiceError with a safe message."""
+    """Turn azure-core failures into GatewayError with a safe message."""
     from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
 
     try:
         yield
     except ClientAuthenticationError as err:
-        raise ServiceError(
+        raise GatewayError(
             err.status_code,
             "Web PubSub refused the credentials: check the access key, or the identity and its role",
         ) from None
     except HttpResponseError as err:
-        raise ServiceError(err.status_code, f"Web PubSub answered {err.status_code}") from None
+        raise GatewayError(err.status_code, f"Web PubSub answered {err.status_code}") from None
     except ServiceRequestError:
-        raise ServiceError(None, "Web PubSub could not be reached") from None
+        raise GatewayError(None, "Web PubSub could not be reached") from None

@@ -15,14 +15,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # What indexing must not load: the SDK, azure-identity, and the handlers
 # themselves (they load when a function first runs).
-HEAVY = ("azure.messaging", "azure.identity", "azure.core", "chat", "adapters")
+HEAVY = ("azure.messaging", "azure.identity", "azure.core", "chat", "codec", "routes", "adapters")
 
 _PROBE = """
 import json, resource, sys, time
 start = time.perf_counter()
 {body}
 elapsed = time.perf_counter() - start
-heavy = sorted({{".".join(m.split(".")[:2]) for m in sys.modules if m.startswith({heavy!r})}})
+heavy = sorted({{".".join(m.split(".")[:2]) for m in sys.modules
+    if m in {heavy!r} or m.startswith(tuple(h + "." for h in {heavy!r}))}})
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({{"seconds": elapsed, "rss_kib": rss, "heavy": heavy}}))
 """

@@ -10,10 +10,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 
-from chat.actions import encode_actions
-from chat.broadcast import handle_broadcast
 from chat.handlers import handle_request
 from chat.settings import Settings
+from codec.actions import encode_actions
+from routes.broadcast import plan_broadcast
+from routes.http import HttpAnswer
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -76,8 +77,9 @@ def trigger_path(settings: Settings) -> Callable[[str], tuple[str | None, str | 
 
 
 def broadcast_path(body: bytes) -> tuple[bytes, str | None]:
-    plan = handle_broadcast(body)
-    return plan.response.body, encode_actions(plan.actions)
+    plan = plan_broadcast(body)
+    answer = plan if isinstance(plan, HttpAnswer) else plan.answer
+    return answer.body, encode_actions(answer.actions)
 
 
 def baseline(raw: str | bytes, output: tuple) -> Callable[[], object]:

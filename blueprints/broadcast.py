@@ -1,32 +1,27 @@
 """``POST /api/broadcast``: server-side pushes through the output binding,
-and through the service SDK for sends that carry a filter."""
+and through the gateway for sends that carry a filter."""
+
+from __future__ import annotations
 
 import azure.functions as func
 
 from blueprints import bindings
+from composition import Dependencies
 
-bp = func.Blueprint()
 
+def blueprint(root: Dependencies) -> func.Blueprint:
+    """The broadcast function, sending filtered sends through ``root``'s gateway."""
+    bp = func.Blueprint()
 
-@bp.function_name("broadcast")
-@bp.route(route="broadcast", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
-@bp.generic_output_binding(
-    arg_name="actions", type=bindings.OUTPUT, hub=bindings.HUB, connection=bindings.CONNECTION
-)
-def broadcast(req: func.HttpRequest, actions: func.Out[str]) -> func.HttpResponse:
-    from adapters import webpubsub
-    from blueprints import _adapter
-    from blueprints._adapter import respond, sdk_failure, settings
-    from chat.broadcast import handle_broadcast
-    from chat.settings import SettingsError
+    @bp.function_name("broadcast")
+    @bp.route(route="broadcast", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+    @bp.generic_output_binding(
+        arg_name="actions", type=bindings.OUTPUT, hub=bindings.HUB, connection=bindings.CONNECTION
+    )
+    def broadcast(req: func.HttpRequest, actions: func.Out[str]) -> func.HttpResponse:
+        from blueprints._convert import respond
+        from routes.broadcast import broadcast
 
-    plan = handle_broadcast(req.get_body())
-    if plan.filtered:
-        # Filtered sends go first: if one fails, the binding's actions are not sent either.
-        try:
-            webpubsub.send_filtered(_adapter.service_clients.get(settings().hub), plan.filtered)
-        except SettingsError as err:
-            return sdk_failure(err)
-        except webpubsub.ServiceError as err:
-            return sdk_failure(err, sent=err.sent)
-    return respond(plan, actions)
+        return respond(broadcast(req.get_body(), root.gateway(), root.hub), actions)
+
+    return bp

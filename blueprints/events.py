@@ -13,77 +13,81 @@ handles per second (see the benchmarks).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 
 import azure.functions as func
 
 from blueprints import bindings
+from composition import Dependencies
 
-bp = func.Blueprint()
+Function = TypeVar("Function", bound=Callable[..., Awaitable[Any]])
 
 
-def _trigger(event_type: str, event_name: str):
-    return bp.generic_trigger(
-        arg_name="request",
-        type=bindings.TRIGGER,
-        hub=bindings.HUB,
-        event_type=event_type,
-        event_name=event_name,
-        connections=[bindings.CONNECTION],
+def blueprint(root: Dependencies) -> func.Blueprint:
+    """The six trigger functions, handling events with ``root``'s settings and clock."""
+    bp = func.Blueprint()
+
+    def trigger(event_type: str, event_name: str) -> Callable[[Function], Function]:
+        # azure-functions leaves its decorators unannotated; each returns the function it registers.
+        return cast(
+            Callable[[Function], Function],
+            bp.generic_trigger(
+                arg_name="request",
+                type=bindings.TRIGGER,
+                hub=bindings.HUB,
+                event_type=event_type,
+                event_name=event_name,
+                connections=[bindings.CONNECTION],
+            ),
+        )
+
+    output = bp.generic_output_binding(
+        arg_name="actions", type=bindings.OUTPUT, hub=bindings.HUB, connection=bindings.CONNECTION
     )
 
+    def run(request: str, actions: func.Out[str] | None = None) -> dict[str, Any] | None:
+        from blueprints._convert import send
+        from chat.handlers import handle_request
 
-_output = bp.generic_output_binding(
-    arg_name="actions", type=bindings.OUTPUT, hub=bindings.HUB, connection=bindings.CONNECTION
-)
+        outcome = handle_request(request, root.settings(), root.now())
+        if actions is not None:
+            send(actions, outcome.actions)
+        return outcome.reply.to_binding() if outcome.reply else None
 
+    @bp.function_name("connect")
+    @trigger("system", "connect")
+    async def connect(request: str) -> dict[str, Any] | None:
+        return run(request)
 
-def _run(request: str, actions: func.Out[str] | None = None) -> dict[str, Any] | None:
-    from blueprints._adapter import now, send, settings
-    from chat.handlers import handle_request
+    @bp.function_name("connected")
+    @trigger("system", "connected")
+    @output
+    async def connected(request: str, actions: func.Out[str]) -> None:
+        run(request, actions)
 
-    outcome = handle_request(request, settings(), now())
-    if actions is not None:
-        send(actions, outcome.actions)
-    return outcome.reply.to_binding() if outcome.reply else None
+    @bp.function_name("disconnected")
+    @trigger("system", "disconnected")
+    @output
+    async def disconnected(request: str, actions: func.Out[str]) -> None:
+        run(request, actions)
 
+    @bp.function_name("message")
+    @trigger("user", "message")
+    @output
+    async def message(request: str, actions: func.Out[str]) -> dict[str, Any] | None:
+        return run(request, actions)
 
-@bp.function_name("connect")
-@_trigger("system", "connect")
-async def connect(request: str) -> dict[str, Any] | None:
-    return _run(request)
+    @bp.function_name("join")
+    @trigger("user", "join")
+    @output
+    async def join(request: str, actions: func.Out[str]) -> dict[str, Any] | None:
+        return run(request, actions)
 
+    @bp.function_name("leave")
+    @trigger("user", "leave")
+    @output
+    async def leave(request: str, actions: func.Out[str]) -> dict[str, Any] | None:
+        return run(request, actions)
 
-@bp.function_name("connected")
-@_trigger("system", "connected")
-@_output
-async def connected(request: str, actions: func.Out[str]) -> None:
-    _run(request, actions)
-
-
-@bp.function_name("disconnected")
-@_trigger("system", "disconnected")
-@_output
-async def disconnected(request: str, actions: func.Out[str]) -> None:
-    _run(request, actions)
-
-
-@bp.function_name("message")
-@_trigger("user", "message")
-@_output
-async def message(request: str, actions: func.Out[str]) -> dict[str, Any] | None:
-    return _run(request, actions)
-
-
-@bp.function_name("join")
-@_trigger("user", "join")
-@_output
-async def join(request: str, actions: func.Out[str]) -> dict[str, Any] | None:
-    return _run(request, actions)
-
-
-@bp.function_name("leave")
-@_trigger("user", "leave")
-@_output
-async def leave(request: str, actions: func.Out[str]) -> dict[str, Any] | None:
-    return _run(request, actions)
+    return bp

@@ -4,21 +4,28 @@ An alternative to the trigger functions for a hub whose event handler points
 here instead of at ``/runtime/webhooks/webpubsub``.
 """
 
+from __future__ import annotations
+
 import azure.functions as func
 
 from blueprints import bindings
+from composition import Dependencies
 
-bp = func.Blueprint()
 
+def blueprint(root: Dependencies) -> func.Blueprint:
+    """The webhook function, handling events with ``root``'s settings and clock."""
+    bp = func.Blueprint()
 
-@bp.function_name("webhook")
-@bp.route(route="webpubsub", methods=["OPTIONS", "POST"], auth_level=func.AuthLevel.FUNCTION)
-@bp.generic_input_binding(arg_name="context", type=bindings.CONTEXT, connections=[bindings.CONNECTION])
-@bp.generic_output_binding(
-    arg_name="actions", type=bindings.OUTPUT, hub=bindings.HUB, connection=bindings.CONNECTION
-)
-async def webhook(req: func.HttpRequest, context: str, actions: func.Out[str]) -> func.HttpResponse:
-    from blueprints._adapter import now, respond, settings
-    from chat.webhook import handle_webhook
+    @bp.function_name("webhook")
+    @bp.route(route="webpubsub", methods=["OPTIONS", "POST"], auth_level=func.AuthLevel.FUNCTION)
+    @bp.generic_input_binding(arg_name="context", type=bindings.CONTEXT, connections=[bindings.CONNECTION])
+    @bp.generic_output_binding(
+        arg_name="actions", type=bindings.OUTPUT, hub=bindings.HUB, connection=bindings.CONNECTION
+    )
+    async def webhook(req: func.HttpRequest, context: str, actions: func.Out[str]) -> func.HttpResponse:
+        from blueprints._convert import respond
+        from routes.webhook import handle_webhook
 
-    return respond(handle_webhook(context, settings(), now()), actions)
+        return respond(handle_webhook(context, root.settings(), root.now()), actions)
+
+    return bp

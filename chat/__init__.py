@@ -1,7 +1,7 @@
-"""The chat backend's decisions, free of Azure Functions.
+"""The chat domain: rooms, users, settings, and what each event does.
 
-Every module here takes plain values (binding strings, parsed dataclasses,
-settings passed in) and returns frozen dataclasses. Nothing here does I/O,
-reads settings at import time or imports ``azure.functions``: the
-``blueprints`` package translates between these values and the bindings.
+The handlers take parsed events (``codec.events``) and return an
+``EventOutcome``: a reply for the service and the output actions to send
+(``codec``). Nothing here does I/O, reads settings at import time or imports
+``azure.functions``: the ``blueprints`` translate to and from the bindings.
 """

@@ -2,8 +2,13 @@
 
 Clients connect with a user id (from negotiate), land in the default room,
 and send three user events: ``message`` (post to a joined room), ``join`` and
-``leave``. Every handler returns an ``Outcome``: the reply for the service and
-the output actions to send. A rejected event sends no action.
+``leave``. Every handler returns an ``EventOutcome``: the reply for the
+service and the output actions to send. A refused event sends no action.
+
+A user's mistake (a room not joined, a text too long) is answered with a
+refusal the sender can read (``chat.refusals``). Only a connect without a
+user and an event the service itself sent malformed are rejected with an
+error reply.
 
 Handlers tolerate a repeated event (the service retries): joining a room
 twice or leaving a room not joined changes nothing and sends nothing.
@@ -11,20 +16,23 @@ twice or leaving a room not joined changes nothing and sends nothing.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from chat.actions import (
+from chat.refusals import Refusal, refusal_reply
+from chat.rooms import ROOM_RULE, is_room_name, rooms_from_states, rooms_state
+from chat.settings import MAX_ROOMS_PER_CONNECTION, Settings
+from codec import strict_json
+from codec.actions import (
     Action,
     AddConnectionToGroup,
     RemoveConnectionFromGroup,
     SendToGroup,
     json_message,
 )
-from chat.datatype import DataType
-from chat.events import (
+from codec.datatype import DataType
+from codec.events import (
     ConnectedEvent,
     ConnectEvent,
     ConnectionContext,
@@ -34,32 +42,35 @@ from chat.events import (
     UserEvent,
     parse_event,
 )
-from chat.replies import ConnectReply, ErrorCode, ErrorReply, Reply, UserEventReply
-from chat.rooms import ROOM_RULE, is_room_name, rooms_from_states, rooms_state
-from chat.settings import MAX_ROOMS_PER_CONNECTION, Settings
+from codec.replies import ConnectReply, ErrorCode, ErrorReply, ServiceReply, UserEventReply
 
-SUBPROTOCOL = "json.webpubsub.azure.v1"
+SUBPROTOCOLS = ("json.reliable.webpubsub.azure.v1", "json.webpubsub.azure.v1")
+"""The subprotocols the app accepts, the preferred first."""
 USER_EVENTS = ("message", "join", "leave")
+MAX_ID_LENGTH = 64
+"""The longest string ``id`` a client may attach to an event to match its reply."""
+MAX_SAFE_INTEGER = 2**53 - 1
+"""The largest integer ``id`` (JavaScript's exact integers)."""
 
 
 @dataclass(frozen=True)
-class Outcome:
+class EventOutcome:
     """A handler's answer: the reply (None for none) and the actions to send."""
 
-    reply: Reply | None = None
+    reply: ServiceReply | None = None
     actions: tuple[Action, ...] = ()
 
 
-def handle_request(request: object, settings: Settings, now: datetime) -> Outcome:
+def handle_request(request: object, settings: Settings, now: datetime) -> EventOutcome:
     """Parse a trigger's ``request`` value and handle it; a malformed one is a userError."""
     try:
         event = parse_event(request)
     except InvalidEvent as err:
-        return _reject(ErrorCode.USER_ERROR, str(err))
+        return EventOutcome(ErrorReply(ErrorCode.USER_ERROR, str(err)))
     return handle_event(event, settings, now)
 
 
-def handle_event(event: Event, settings: Settings, now: datetime) -> Outcome:
+def handle_event(event: Event, settings: Settings, now: datetime) -> EventOutcome:
     """Dispatch any parsed event to its handler."""
     match event:
         case ConnectEvent():
@@ -72,54 +83,73 @@ def handle_event(event: Event, settings: Settings, now: datetime) -> Outcome:
             return on_user_event(event, settings, now)
 
 
-def on_connect(event: ConnectEvent, settings: Settings) -> Outcome:
+def on_connect(event: ConnectEvent, settings: Settings) -> EventOutcome:
     """Accept a user (or, when allowed, a guest) into the default room."""
     user_id = event.context.user_id
     if user_id is None:
         if not settings.allow_anonymous:
-            return _reject(ErrorCode.UNAUTHORIZED, "sign in first: the connection has no user id")
+            return EventOutcome(
+                ErrorReply(ErrorCode.UNAUTHORIZED, "sign in first: the connection has no user id")
+            )
         user_id = guest_id(event.context.connection_id)
     room = settings.default_room
-    return Outcome(
+    return EventOutcome(
         ConnectReply(
             user_id=user_id,
             groups=(room,),
-            subprotocol=SUBPROTOCOL if SUBPROTOCOL in event.subprotocols else None,
+            subprotocol=choose_subprotocol(event.subprotocols),
             states=rooms_state((room,)),
         )
     )
 
 
-def on_connected(event: ConnectedEvent, settings: Settings, now: datetime) -> Outcome:
+def choose_subprotocol(offered: tuple[str, ...]) -> str | None:
+    """The reliable JSON subprotocol when offered, else the plain one, else none."""
+    for subprotocol in SUBPROTOCOLS:
+        if subprotocol in offered:
+            return subprotocol
+    return None
+
+
+def on_connected(event: ConnectedEvent, settings: Settings, now: datetime) -> EventOutcome:
     """Announce the newcomer in the rooms it was put in at connect."""
     rooms = rooms_from_states(event.context.states) or (settings.default_room,)
-    return Outcome(actions=tuple(_presence(event.context, room, "joined", now) for room in rooms))
+    return EventOutcome(actions=tuple(_presence(event.context, room, "joined", now) for room in rooms))
 
 
-def on_disconnected(event: DisconnectedEvent, now: datetime) -> Outcome:
+def on_disconnected(event: DisconnectedEvent, now: datetime) -> EventOutcome:
     """Announce the departure in every room the connection had joined."""
     rooms = rooms_from_states(event.context.states)
-    return Outcome(actions=tuple(_presence(event.context, room, "left", now) for room in rooms))
+    return EventOutcome(actions=tuple(_presence(event.context, room, "left", now) for room in rooms))
 
 
-def on_user_event(event: UserEvent, settings: Settings, now: datetime) -> Outcome:
-    """Handle ``message``, ``join`` and ``leave``; reject anything else."""
-    name = event.context.event_name.lower()
-    if name not in USER_EVENTS:
-        return _reject(ErrorCode.USER_ERROR, f"unknown event {event.context.event_name[:64]!r}")
+def on_user_event(event: UserEvent, settings: Settings, now: datetime) -> EventOutcome:
+    """Handle ``message``, ``join`` and ``leave``; refuse anything else, saying why."""
+    name = event.context.event_name
+    if name.lower() not in USER_EVENTS:
+        return _refuse(name, Refusal.UNKNOWN_EVENT, f"unknown event: send one of {', '.join(USER_EVENTS)}")
+    name = name.lower()
     if event.data_type is DataType.BINARY:
-        return _reject(ErrorCode.USER_ERROR, "binary messages are not supported: send text or JSON")
+        return _refuse(name, Refusal.UNSUPPORTED_DATA_TYPE, "binary data is not supported: send text or JSON")
     payload = _payload(event)
-    if isinstance(payload, ErrorReply):
-        return Outcome(payload)
+    if isinstance(payload, EventOutcome):
+        return payload
+    correlation = _correlation(payload)
+    if correlation is None:
+        return _refuse(
+            name,
+            Refusal.INVALID_ID,
+            f"id must be a string of 1 to {MAX_ID_LENGTH} characters or a whole number",
+        )
+    request = _Request(name, event.context, payload, correlation)
     if name == "message":
-        return _post(event.context, payload, settings, now)
+        return _post(request, settings, now)
     room = payload.get("room")
     if not is_room_name(room):
-        return _reject(ErrorCode.USER_ERROR, _ROOM_RULE)
+        return request.refuse(Refusal.INVALID_ROOM, _ROOM_RULE)
     if name == "join":
-        return _join(event.context, room, now)
-    return _leave(event.context, room, now)
+        return _join(request, room, now)
+    return _leave(request, room, now)
 
 
 def guest_id(connection_id: str) -> str:
@@ -130,76 +160,109 @@ def guest_id(connection_id: str) -> str:
 _ROOM_RULE = f"room must be {ROOM_RULE}"
 
 
-def _payload(event: UserEvent) -> dict[str, Any] | ErrorReply:
+@dataclass(frozen=True)
+class _Request:
+    """A user event whose data was read: who sent what, and the id to echo."""
+
+    name: str
+    ctx: ConnectionContext
+    payload: dict[str, Any]
+    correlation: dict[str, Any]
+
+    def refuse(self, code: Refusal, message: str) -> EventOutcome:
+        return EventOutcome(refusal_reply(self.name, code, message, self.correlation))
+
+    def ack(self, body: dict[str, Any], rooms: tuple[str, ...] | None = None) -> UserEventReply:
+        states = rooms_state(rooms) if rooms is not None else {}
+        data = json_message({"type": "ack", "event": self.name, **body, **self.correlation})
+        return UserEventReply(data=data, data_type=DataType.JSON, states=states)
+
+
+def _refuse(name: str, code: Refusal, message: str) -> EventOutcome:
+    return EventOutcome(refusal_reply(name, code, message, {}))
+
+
+def _payload(event: UserEvent) -> dict[str, Any] | EventOutcome:
     """The event's fields: a JSON object, or plain text read as the main field.
 
     Plain text is the message text for ``message`` and the room for
     ``join``/``leave``.
     """
+    name = event.context.event_name.lower()
     if event.data_type is DataType.TEXT:
-        key = "text" if event.context.event_name.lower() == "message" else "room"
-        return {key: event.data}
+        return {"text" if name == "message" else "room": event.data}
     try:
-        value = json.loads(event.data)
+        value = strict_json.loads(event.data)
     except (ValueError, RecursionError):
-        return ErrorReply(ErrorCode.USER_ERROR, "data is not valid JSON")
+        return _refuse(name, Refusal.INVALID_DATA, "data is not valid JSON")
     if not isinstance(value, dict):
-        return ErrorReply(ErrorCode.USER_ERROR, "data must be a JSON object")
+        return _refuse(name, Refusal.INVALID_DATA, "data must be a JSON object")
     return value
 
 
-def _post(ctx: ConnectionContext, payload: dict[str, Any], settings: Settings, now: datetime) -> Outcome:
-    rooms = rooms_from_states(ctx.states)
+def _correlation(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """``{"id": ...}`` to echo in the reply, ``{}`` without an id, None for a bad one."""
+    if "id" not in payload:
+        return {}
+    value = payload["id"]
+    if type(value) is str and 1 <= len(value) <= MAX_ID_LENGTH:
+        return {"id": value}
+    if type(value) is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        return {"id": value}
+    return None
+
+
+def _post(request: _Request, settings: Settings, now: datetime) -> EventOutcome:
+    ctx, payload = request.ctx, request.payload
     room = payload.get("room", settings.default_room)
     if not is_room_name(room):
-        return _reject(ErrorCode.USER_ERROR, _ROOM_RULE)
-    if room not in rooms:
-        return _reject(ErrorCode.USER_ERROR, f"join room {room!r} before posting to it")
+        return request.refuse(Refusal.INVALID_ROOM, _ROOM_RULE)
+    if room not in rooms_from_states(ctx.states):
+        return request.refuse(Refusal.NOT_JOINED, f"join room {room!r} before posting to it")
     text = payload.get("text")
     if not isinstance(text, str) or not text.strip():
-        return _reject(ErrorCode.USER_ERROR, "text must be a non-empty string")
+        return request.refuse(Refusal.INVALID_TEXT, "text must be a non-empty string")
     if len(text) > settings.max_message_length:
-        return _reject(
-            ErrorCode.USER_ERROR,
-            f"text is longer than {settings.max_message_length} characters",
+        return request.refuse(
+            Refusal.TEXT_TOO_LONG, f"text is longer than {settings.max_message_length} characters"
         )
     at = _timestamp(now)
     message = {"type": "message", "from": _user(ctx), "room": room, "text": text, "at": at}
-    return Outcome(
-        _ack({"type": "ack", "event": "message", "room": room, "at": at}),
+    return EventOutcome(
+        request.ack({"room": room, "at": at}),
         (SendToGroup(group=room, data=json_message(message), data_type=DataType.JSON),),
     )
 
 
-def _join(ctx: ConnectionContext, room: str, now: datetime) -> Outcome:
-    rooms = rooms_from_states(ctx.states)
+def _join(request: _Request, room: str, now: datetime) -> EventOutcome:
+    rooms = rooms_from_states(request.ctx.states)
     if room in rooms:
-        return Outcome(_ack({"type": "ack", "event": "join", "room": room, "rooms": list(rooms)}))
+        return EventOutcome(request.ack({"room": room, "rooms": list(rooms)}))
     if len(rooms) >= MAX_ROOMS_PER_CONNECTION:
-        return _reject(
-            ErrorCode.USER_ERROR,
+        return request.refuse(
+            Refusal.TOO_MANY_ROOMS,
             f"a connection can be in at most {MAX_ROOMS_PER_CONNECTION} rooms: leave one first",
         )
     rooms = (*rooms, room)
-    return Outcome(
-        _ack({"type": "ack", "event": "join", "room": room, "rooms": list(rooms)}, rooms),
+    return EventOutcome(
+        request.ack({"room": room, "rooms": list(rooms)}, rooms),
         (
-            AddConnectionToGroup(connection_id=ctx.connection_id, group=room),
-            _presence(ctx, room, "joined", now),
+            AddConnectionToGroup(connection_id=request.ctx.connection_id, group=room),
+            _presence(request.ctx, room, "joined", now),
         ),
     )
 
 
-def _leave(ctx: ConnectionContext, room: str, now: datetime) -> Outcome:
-    rooms = rooms_from_states(ctx.states)
+def _leave(request: _Request, room: str, now: datetime) -> EventOutcome:
+    rooms = rooms_from_states(request.ctx.states)
     if room not in rooms:
-        return Outcome(_ack({"type": "ack", "event": "leave", "room": room, "rooms": list(rooms)}))
+        return EventOutcome(request.ack({"room": room, "rooms": list(rooms)}))
     rooms = tuple(r for r in rooms if r != room)
-    return Outcome(
-        _ack({"type": "ack", "event": "leave", "room": room, "rooms": list(rooms)}, rooms),
+    return EventOutcome(
+        request.ack({"room": room, "rooms": list(rooms)}, rooms),
         (
-            RemoveConnectionFromGroup(connection_id=ctx.connection_id, group=room),
-            _presence(ctx, room, "left", now),
+            RemoveConnectionFromGroup(connection_id=request.ctx.connection_id, group=room),
+            _presence(request.ctx, room, "left", now),
         ),
     )
 
@@ -207,15 +270,6 @@ def _leave(ctx: ConnectionContext, room: str, now: datetime) -> Outcome:
 def _presence(ctx: ConnectionContext, room: str, what: str, now: datetime) -> SendToGroup:
     message = {"type": "presence", "user": _user(ctx), "event": what, "room": room, "at": _timestamp(now)}
     return SendToGroup(group=room, data=json_message(message), data_type=DataType.JSON)
-
-
-def _ack(body: dict[str, Any], rooms: tuple[str, ...] | None = None) -> UserEventReply:
-    states = rooms_state(rooms) if rooms is not None else {}
-    return UserEventReply(data=json_message(body), data_type=DataType.JSON, states=states)
-
-
-def _reject(code: ErrorCode, message: str) -> Outcome:
-    return Outcome(ErrorReply(code, message))
 
 
 def _user(ctx: ConnectionContext) -> str:

@@ -7,10 +7,11 @@ every later event.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import TypeGuard
+
+from codec import strict_json
 
 ROOMS_STATE = "rooms"
 ROOM_RULE = "1 to 64 letters, digits, '-' or '_'"
@@ -36,8 +37,8 @@ def rooms_from_states(states: Mapping[str, object]) -> tuple[str, ...]:
     value = states.get(ROOMS_STATE)
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except ValueError:
+            value = strict_json.loads(value)
+        except (ValueError, RecursionError):
             return ()
     if not isinstance(value, list):
         return ()

@@ -3,22 +3,21 @@ import inspect
 
 import pytest
 
-from adapters.webpubsub import ServiceClients
-from blueprints import _adapter, bindings
+import function_app
+from composition import Dependencies
 from function_app import create_app
 
 
 @pytest.fixture(autouse=True)
-def fresh_settings(monkeypatch):
-    """Tests change app settings; the app reads them (and builds its SDK
-    clients from them) once per process: start each test afresh."""
-    _adapter.settings.cache_clear()
-    monkeypatch.setattr(_adapter, "service_clients", ServiceClients(bindings.CONNECTION))
+def fresh_root():
+    """The deployed app (which the worker tests run) reads settings once per
+    process: start each test as a restarted app would."""
+    function_app.root.reset()
     yield
-    _adapter.settings.cache_clear()
+    function_app.root.reset()
 
 
-def user_functions():
+def user_functions(root: Dependencies | None = None):
     """The user functions of a freshly indexed app, by name, callable as plain
     functions (an ``async def`` one is run to completion, as the worker would)."""
 
@@ -27,7 +26,7 @@ def user_functions():
             return fn
         return lambda **kwargs: asyncio.run(fn(**kwargs))
 
-    return {f.get_function_name(): plain(f.get_user_function()) for f in create_app().get_functions()}
+    return {f.get_function_name(): plain(f.get_user_function()) for f in create_app(root).get_functions()}
 
 
 @pytest.fixture

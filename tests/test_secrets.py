@@ -6,8 +6,9 @@ import logging
 import azure.functions as func
 import pytest
 
-from adapters.webpubsub import ServiceClients
-from blueprints import _adapter
+from adapters.webpubsub import SdkGateway
+from composition import Dependencies
+from tests.conftest import user_functions
 from tests.fake_transport import FakeTransport
 from tests.payloads import FakeOut
 
@@ -24,16 +25,24 @@ CONNECTION_INFO = json.dumps(
 )
 
 
-@pytest.fixture
-def planted(monkeypatch, caplog):
-    caplog.set_level(logging.DEBUG)
-    monkeypatch.setenv("WebPubSubConnectionString", CONNECTION_STRING)
-    for name in ("WEBSITE_INSTANCE_ID", "WEBSITE_AUTH_ENABLED"):
-        monkeypatch.delenv(name, raising=False)
+ENV = {"WebPubSubHub": "chat", "WebPubSubConnectionString": CONNECTION_STRING}
+
+
+def app(env: dict[str, str]):
+    """The functions, their SDK gateway answered by a service that even echoes the key."""
     transport = FakeTransport(*[(500, ACCESS_KEY.encode())] * 50)
-    monkeypatch.setattr(
-        _adapter, "service_clients", ServiceClients("WebPubSubConnectionString", transport=transport)
-    )
+    gateway = SdkGateway("WebPubSubConnectionString", env, transport=transport)
+    return user_functions(Dependencies(env, gateway=gateway))
+
+
+@pytest.fixture
+def functions():
+    return app(ENV)
+
+
+@pytest.fixture
+def planted(caplog):
+    caplog.set_level(logging.DEBUG)
     return caplog
 
 
@@ -49,17 +58,15 @@ def assert_clean(texts):
             assert secret not in text
 
 
-def test_no_secret_leaks_from_any_route_or_log(functions, planted, monkeypatch):
+def test_no_secret_leaks_from_any_route_or_log(functions, planted):
     bodies = []
     # Negotiate refuses in Azure without authentication, and for a missing or bad user.
-    monkeypatch.setenv("WEBSITE_INSTANCE_ID", "i-1")
+    in_azure = app({**ENV, "WEBSITE_INSTANCE_ID": "i-1"})
     bodies.append(
-        functions["negotiate"](
+        in_azure["negotiate"](
             req=request("GET", headers={"x-ms-client-principal-name": "a"}), connection=CONNECTION_INFO
         )
     )
-    monkeypatch.delenv("WEBSITE_INSTANCE_ID")
-    _adapter.settings.cache_clear()  # as a restart after a settings change
     bodies.append(functions["negotiate"](req=request("GET"), connection=CONNECTION_INFO))
     bodies.append(
         functions["negotiate"](
@@ -71,9 +78,8 @@ def test_no_secret_leaks_from_any_route_or_log(functions, planted, monkeypatch):
     filtered = [{"actionName": "sendToAll", "data": "x", "filter": "userId eq 'a'"}]
     bodies.append(functions["broadcast"](req=request(body=json.dumps(filtered).encode()), actions=FakeOut()))
     # A malformed connection string holding the key.
-    monkeypatch.setattr(_adapter, "service_clients", ServiceClients("WebPubSubConnectionString"))
-    monkeypatch.setenv("WebPubSubConnectionString", f"AccessKey={ACCESS_KEY}")
-    bodies.append(functions["presence"](req=request("GET", params={"user": "bob"})))
+    malformed = user_functions(Dependencies({**ENV, "WebPubSubConnectionString": f"AccessKey={ACCESS_KEY}"}))
+    bodies.append(malformed["presence"](req=request("GET", params={"user": "bob"})))
     assert [r.status_code for r in bodies] == [500, 401, 502, 502, 502, 500]
     assert_clean([r.get_body().decode() for r in bodies])
     assert_clean([json.dumps(dict(r.headers)) for r in bodies])

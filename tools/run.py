@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from chat.service_access import service_access
+from adapters.service_access import service_access
 from chat.settings import SettingsError
 from tools.localhost.server import load_settings
 from tools.webpubsub import config

@@ -9,18 +9,11 @@ import pytest
 from azure.core.credentials import AccessToken
 from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 
-from adapters.webpubsub import (
-    ServiceClients,
-    ServiceError,
-    _identity_credential,
-    room_connections,
-    send_filtered,
-    user_connected,
-)
-from chat.actions import SendToAll, SendToGroup, SendToUser
-from chat.broadcast import FilteredSend
-from chat.datatype import DataType
+from adapters.webpubsub import SdkGateway, _identity_credential
 from chat.settings import SettingsError
+from codec.actions import FilteredSend, SendToAll, SendToGroup, SendToUser
+from codec.datatype import DataType
+from routes.gateway import GatewayError
 from tests.fake_transport import FakeTransport
 
 KEY = "PLANTED-ACCESS-KEY-0123456789abcdefghijklmnopqrstuv"
@@ -32,7 +25,7 @@ API_VERSION = "2024-12-01"
 
 def key_client(*responses):
     transport = FakeTransport(*responses)
-    return ServiceClients(SETTING, {SETTING: CONNECTION_STRING}, transport=transport).get("chat"), transport
+    return SdkGateway(SETTING, {SETTING: CONNECTION_STRING}, transport=transport), transport
 
 
 class FakeCredential:
@@ -57,8 +50,8 @@ def parts(request):
 
 def test_a_filtered_send_to_all_is_one_post_with_the_filter_and_the_exact_body():
     client, transport = key_client((202, b""))
-    sent = send_filtered(
-        client,
+    sent = client.send_filtered(
+        "chat",
         [
             FilteredSend(
                 SendToAll(data='{"n":1}', data_type=DataType.JSON, excluded=("c1", "c2")), "userId ne 'x'"
@@ -76,8 +69,8 @@ def test_a_filtered_send_to_all_is_one_post_with_the_filter_and_the_exact_body()
 
 def test_group_and_user_sends_take_their_paths_and_content_types():
     client, transport = key_client((202, b""), (202, b""))
-    send_filtered(
-        client,
+    client.send_filtered(
+        "chat",
         [
             FilteredSend(SendToGroup(group="lobby", data="hello"), "groups/any(g: g eq 'x')"),
             FilteredSend(
@@ -94,7 +87,7 @@ def test_group_and_user_sends_take_their_paths_and_content_types():
 
 def test_a_connection_string_signs_each_request_with_a_jwt_from_the_access_key():
     client, transport = key_client((200, b""))
-    user_connected(client, "bob")
+    client.user_connected("chat", "bob")
     (request,) = transport.requests
     scheme, token = request.headers["Authorization"].split(" ")
     claims = jwt.decode(token, KEY, algorithms=["HS256"], options={"verify_aud": False})
@@ -107,8 +100,8 @@ def test_an_identity_uses_a_bearer_token_from_the_credential():
     credential = FakeCredential()
     env = {f"{SETTING}__serviceUri": ENDPOINT}
     transport = FakeTransport((200, b""))
-    client = ServiceClients(SETTING, env, transport=transport, credential=credential).get("chat")
-    assert user_connected(client, "bob") is True
+    client = SdkGateway(SETTING, env, transport=transport, credential=credential)
+    assert client.user_connected("chat", "bob") is True
     assert transport.requests[0].headers["Authorization"] == "Bearer PLANTED-BEARER-TOKEN"
     assert credential.scopes == ["https://webpubsub.azure.com/.default"]
 
@@ -120,7 +113,7 @@ def test_the_identity_is_the_user_assigned_one_when_a_client_id_is_set():
 
 def test_presence_of_a_user_is_a_head_request():
     client, transport = key_client((404, b""))
-    assert user_connected(client, "a b") is False
+    assert client.user_connected("chat", "a b") is False
     method, path, query = parts(transport.requests[0])
     assert (method, path, query) == ("HEAD", "/api/hubs/chat/users/a%20b", {"api-version": [API_VERSION]})
 
@@ -128,7 +121,7 @@ def test_presence_of_a_user_is_a_head_request():
 def test_room_connections_are_listed_with_a_bound():
     page = {"value": [{"connectionId": f"c{i}", "userId": f"u{i}"} for i in range(3)], "nextLink": None}
     client, transport = key_client((200, page))
-    assert room_connections(client, "lobby", 2) == [("c0", "u0"), ("c1", "u1")]
+    assert client.room_connections("chat", "lobby", 2) == [("c0", "u0"), ("c1", "u1")]
     method, path, query = parts(transport.requests[0])
     assert (method, path) == ("GET", "/api/hubs/chat/groups/lobby/connections")
     assert query["top"] == ["2"]
@@ -136,8 +129,8 @@ def test_room_connections_are_listed_with_a_bound():
 
 def test_a_4xx_is_a_service_error_with_its_status_and_is_not_retried():
     client, transport = key_client((400, {"code": "BadRequest", "message": "bad filter"}))
-    with pytest.raises(ServiceError) as err:
-        send_filtered(client, [FilteredSend(SendToAll(data="x"), "userId eq 'a'")])
+    with pytest.raises(GatewayError) as err:
+        client.send_filtered("chat", [FilteredSend(SendToAll(data="x"), "userId eq 'a'")])
     assert (err.value.status, err.value.sent, str(err.value)) == (400, 0, "Web PubSub answered 400")
     assert len(transport.requests) == 1
 
@@ -145,8 +138,8 @@ def test_a_4xx_is_a_service_error_with_its_status_and_is_not_retried():
 @pytest.mark.parametrize("status", [429, 500, 503])
 def test_throttling_and_server_errors_are_retried_a_bounded_number_of_times(status):
     client, transport = key_client(*[(status, b"", {"Retry-After": "0"})] * 10)
-    with pytest.raises(ServiceError) as err:
-        user_connected(client, "bob")
+    with pytest.raises(GatewayError) as err:
+        client.user_connected("chat", "bob")
     assert err.value.status == status
     assert len(transport.requests) == 3  # one try and two retries: no storm
     assert sum(transport.sleeps) <= 10
@@ -158,41 +151,41 @@ def test_a_failure_midway_says_how_many_filtered_sends_went_out():
         FilteredSend(SendToAll(data="1"), "userId eq 'a'"),
         FilteredSend(SendToAll(data="2"), "userId eq 'b'"),
     ]
-    with pytest.raises(ServiceError) as err:
-        send_filtered(client, sends)
+    with pytest.raises(GatewayError) as err:
+        client.send_filtered("chat", sends)
     assert (err.value.status, err.value.sent) == (403, 1)
 
 
 def test_no_secret_reaches_a_log_record_or_an_error(caplog):
     caplog.set_level(logging.DEBUG)
     client, _ = key_client((500, b""), (500, b""), (500, b""))
-    with pytest.raises(ServiceError) as err:
-        user_connected(client, "bob")
+    with pytest.raises(GatewayError) as err:
+        client.user_connected("chat", "bob")
     texts = [r.getMessage() for r in caplog.records] + [str(err.value), repr(err.value)]
     assert texts and not any(KEY in t for t in texts)
     credential = FakeCredential()
     transport = FakeTransport((500, b""), (500, b""), (500, b""))
-    identity = ServiceClients(
+    identity = SdkGateway(
         SETTING, {f"{SETTING}__serviceUri": ENDPOINT}, transport=transport, credential=credential
     )
-    with pytest.raises(ServiceError):
-        user_connected(identity.get("chat"), "bob")
+    with pytest.raises(GatewayError):
+        identity.user_connected("chat", "bob")
     assert not any("PLANTED-BEARER-TOKEN" in r.getMessage() for r in caplog.records)
 
 
 def test_one_client_per_hub_built_on_first_use():
-    clients = ServiceClients(SETTING, {SETTING: CONNECTION_STRING}, transport=FakeTransport())
-    assert clients.get("chat") is clients.get("chat")
-    assert clients.get("chat") is not clients.get("other")
+    gateway = SdkGateway(SETTING, {SETTING: CONNECTION_STRING}, transport=FakeTransport())
+    assert gateway.client("chat") is gateway.client("chat")
+    assert gateway.client("chat") is not gateway.client("other")
 
 
 def test_a_missing_setting_fails_at_first_use_naming_it():
-    clients = ServiceClients(SETTING, {})
+    gateway = SdkGateway(SETTING, {})
     with pytest.raises(SettingsError, match=SETTING):
-        clients.get("chat")
+        gateway.user_connected("chat", "bob")
 
 
 def test_a_retried_send_carries_the_whole_body_again():
     client, transport = key_client((500, b""), (202, b""))
-    send_filtered(client, [FilteredSend(SendToAll(data="once"), "userId eq 'a'")])
+    client.send_filtered("chat", [FilteredSend(SendToAll(data="once"), "userId eq 'a'")])
     assert [body(r) for r in transport.requests] == [b"once", b"once"]

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from blueprints import _adapter
 from chat.settings import SettingsError
 from tests import payloads as p
+from tests.conftest import user_functions
 from tests.payloads import FakeOut
 
 
@@ -29,7 +29,7 @@ def test_connect_returns_the_accept_reply_as_a_dict(functions):
 def test_connect_follows_the_anonymous_setting(functions, monkeypatch):
     assert functions["connect"](request=p.as_request(p.connect(user_id=None)))["code"] == "unauthorized"
     monkeypatch.setenv("ChatAllowAnonymous", "true")
-    _adapter.settings.cache_clear()  # what a restart after a settings change does
+    functions = user_functions()  # what a restart after a settings change does
     assert functions["connect"](request=p.as_request(p.connect(user_id=None)))["userId"] == "guest-AbCdEfGh"
 
 
@@ -93,25 +93,38 @@ def test_leave_replies_with_states_and_sets_two_actions(functions):
 
 
 @pytest.mark.parametrize(
-    "name, request_value",
+    "name, request_value, code",
     [
-        ("message", p.as_request(p.user_event("message", {"text": "x" * 2001}))),
-        ("message", p.as_request(p.user_event("message", {"room": "elsewhere", "text": "x"}))),
-        ("message", p.as_request(p.user_event("message", "not json"))),
-        ("join", p.as_request(p.user_event("join", {"room": "../etc"}))),
-        ("leave", "{broken"),
-        ("message", p.as_request(p.user_event("message", "AAE=", data_type="Binary"))),
+        ("message", p.as_request(p.user_event("message", {"text": "x" * 2001})), "text_too_long"),
+        ("message", p.as_request(p.user_event("message", {"room": "elsewhere", "text": "x"})), "not_joined"),
+        ("message", p.as_request(p.user_event("message", "not json")), "invalid_data"),
+        ("join", p.as_request(p.user_event("join", {"room": "../etc"})), "invalid_room"),
+        (
+            "message",
+            p.as_request(p.user_event("message", "AAE=", data_type="Binary")),
+            "unsupported_data_type",
+        ),
     ],
 )
-def test_bad_input_gets_a_user_error_dict_and_sets_no_action(functions, name, request_value):
+def test_a_users_mistake_gets_a_json_refusal_reply_and_sets_no_action(functions, name, request_value, code):
     out = FakeOut()
     reply = functions[name](request=request_value, actions=out)
-    assert reply["code"] == "userError" and reply["errorMessage"]
+    assert reply["dataType"] == "json" and "code" not in reply
+    body = json.loads(reply["data"])
+    assert (body["type"], body["event"], body["code"]) == ("error", name, code)
+    assert out.values == []
+
+
+def test_a_malformed_event_from_the_service_gets_a_user_error_dict_and_sets_no_action(functions):
+    out = FakeOut()
+    reply = functions["leave"](request="{broken", actions=out)
+    assert reply == {"code": "userError", "errorMessage": "the event is not valid JSON"}
     assert out.values == []
 
 
 def test_the_max_length_setting_applies(functions, monkeypatch):
     monkeypatch.setenv("ChatMaxMessageLength", "3")
+    functions = user_functions()
     out = FakeOut()
     reply = functions["message"](request=p.as_request(p.user_event("message", {"text": "four"})), actions=out)
-    assert reply["code"] == "userError" and out.values == []
+    assert json.loads(reply["data"])["message"] == "text is longer than 3 characters" and out.values == []

@@ -164,12 +164,13 @@ def test_the_http_events_route_sends_a_messages_actions(functions):
     assert [a["actionName"] for a in out.actions()] == ["sendToGroup"]
 
 
-def test_the_http_events_route_rejects_bad_input_without_actions(functions):
+def test_the_http_events_route_refuses_bad_input_without_actions(functions):
     out = FakeOut()
     response = functions["webhook"](
         req=request(), context=p.web_context(p.user_event("message", {"text": ""})), actions=out
     )
-    assert response.status_code == 400
+    assert response.status_code == 200
+    assert json.loads(response.get_body())["code"] == "invalid_text"
     assert out.values == []
 
 
@@ -188,7 +189,13 @@ def test_the_page_serves_the_client(functions, asset):
 
 @pytest.mark.parametrize(
     "asset, content_type",
-    [("chat.js", "text/javascript; charset=utf-8"), ("chat.css", "text/css; charset=utf-8")],
+    [
+        ("chat.js", "text/javascript; charset=utf-8"),
+        ("connection.js", "text/javascript; charset=utf-8"),
+        ("state.js", "text/javascript; charset=utf-8"),
+        ("view.js", "text/javascript; charset=utf-8"),
+        ("chat.css", "text/css; charset=utf-8"),
+    ],
 )
 def test_the_page_serves_its_script_and_styles(functions, asset, content_type):
     response = functions["page"](req=request("GET", route_params={"asset": asset}))

@@ -1,29 +1,28 @@
-"""Presence and filtered broadcasts through the real SDK client over a fake transport."""
+"""Presence and filtered broadcasts through the gateway, with an in-memory fake of it."""
 
 import json
 
 import azure.functions as func
 import pytest
 
-from adapters.webpubsub import ServiceClients
-from blueprints import _adapter
-from tests.fake_transport import FakeTransport
+from codec.actions import FilteredSend, SendToAll
+from composition import Dependencies
+from routes.gateway import GatewayError
+from tests.conftest import user_functions
+from tests.fake_gateway import FakeGateway
 from tests.payloads import FakeOut
 
-KEY = "PLANTED-ACCESS-KEY-0123456789abcdefghijklmnopqrstuv"
-CONNECTION_STRING = f"Endpoint=https://contoso.webpubsub.azure.com;AccessKey={KEY};Version=1.0;"
+ENV = {"WebPubSubHub": "chat"}
 
 
 @pytest.fixture
-def service(monkeypatch):
-    """Install SDK clients whose transport is a fake; returns the transport."""
-    transport = FakeTransport()
-    env = {"WebPubSubConnectionString": CONNECTION_STRING}
-    monkeypatch.setattr(
-        _adapter, "service_clients", ServiceClients("WebPubSubConnectionString", env, transport=transport)
-    )
-    monkeypatch.setenv("WebPubSubHub", "chat")
-    return transport
+def gateway():
+    return FakeGateway(users={"bob"}, rooms={"lobby": [("c1", "alice"), ("c2", None)]})
+
+
+@pytest.fixture
+def functions(gateway):
+    return user_functions(Dependencies(ENV, gateway=gateway))
 
 
 def get(functions, **params):
@@ -38,45 +37,68 @@ def post(functions, value, out):
     return functions["broadcast"](req=req, actions=out)
 
 
-def test_presence_of_a_user(functions, service):
-    service.answer((200, b""))
-    response = get(functions, user="bob")
-    assert (response.status_code, json.loads(response.get_body())) == (
+def answer(response):
+    return response.status_code, json.loads(response.get_body())
+
+
+def test_presence_of_a_user_asks_the_gateway_for_the_configured_hub(functions, gateway):
+    assert answer(get(functions, user="bob")) == (200, {"user": "bob", "connected": True})
+    assert answer(get(functions, user="carol")) == (200, {"user": "carol", "connected": False})
+    assert gateway.calls[0] == ("user_connected", "chat", "bob")
+
+
+def test_presence_of_a_room_lists_its_connections_asking_for_one_more_than_listed(functions, gateway):
+    response = get(functions, room="lobby")
+    assert answer(response) == (
         200,
-        {"user": "bob", "connected": True},
+        {
+            "room": "lobby",
+            "connections": [
+                {"connectionId": "c1", "userId": "alice"},
+                {"connectionId": "c2", "userId": None},
+            ],
+            "truncated": False,
+        },
     )
-    assert service.requests[0].method == "HEAD"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert gateway.calls == [("room_connections", "chat", "lobby", "101")]
 
 
-def test_presence_of_a_room_lists_its_connections(functions, service):
-    service.answer((200, {"value": [{"connectionId": "c1", "userId": "alice"}], "nextLink": None}))
-    body = json.loads(get(functions, room="lobby").get_body())
-    assert body == {
-        "room": "lobby",
-        "connections": [{"connectionId": "c1", "userId": "alice"}],
-        "truncated": False,
-    }
-    assert "top=101" in service.requests[0].url
+def test_a_bad_presence_query_never_reaches_the_service(functions, gateway):
+    status, body = answer(get(functions, room="bad room"))
+    assert (status, body["error"]["code"], body["error"]["field"]) == (400, "invalid_query", "room")
+    assert gateway.calls == []
 
 
-def test_a_bad_presence_query_never_reaches_the_service(functions, service):
-    assert get(functions, room="bad room").status_code == 400
-    assert service.requests == []
-
-
-def test_a_service_failure_is_a_clear_error_without_secrets(functions, service):
-    service.answer((401, b'{"message":"key ' + KEY.encode() + b' rejected"}'))
+@pytest.mark.parametrize(
+    "status, expected, code",
+    [
+        (401, 502, "service_error"),
+        (500, 502, "service_error"),
+        (None, 502, "service_error"),
+        (429, 503, "service_busy"),
+    ],
+)
+def test_a_service_failure_is_a_502_or_a_503_with_retry_after(functions, gateway, status, expected, code):
+    gateway.failure = GatewayError(status, "Web PubSub answered something")
     response = get(functions, user="bob")
-    assert response.status_code == 502
-    assert "refused the credentials" in json.loads(response.get_body())["error"]["message"]
-    assert KEY.encode() not in response.get_body()
+    assert response.status_code == expected
+    assert json.loads(response.get_body())["error"]["code"] == code
+    assert ("Retry-After" in response.headers) is (expected == 503)
 
 
-def test_presence_without_a_connection_setting_names_it(functions, monkeypatch):
-    monkeypatch.setattr(_adapter, "service_clients", ServiceClients("WebPubSubConnectionString", {}))
-    response = get(functions, user="bob")
-    assert response.status_code == 500
-    assert "WebPubSubConnectionString" in json.loads(response.get_body())["error"]["message"]
+def test_presence_without_a_connection_setting_is_a_500_naming_it():
+    functions = user_functions(Dependencies(ENV))
+    status, body = answer(get(functions, user="bob"))
+    assert (status, body["error"]["code"]) == (500, "not_configured")
+    assert "WebPubSubConnectionString" in body["error"]["message"]
+
+
+def test_a_malformed_hub_setting_is_a_500_naming_it(gateway):
+    functions = user_functions(Dependencies({"WebPubSubHub": "no spaces"}, gateway=gateway))
+    status, body = answer(get(functions, user="bob"))
+    assert (status, body["error"]["code"]) == (500, "not_configured")
+    assert body["error"]["message"].startswith("WebPubSubHub must")
 
 
 MIXED = [
@@ -85,27 +107,39 @@ MIXED = [
 ]
 
 
-def test_a_filtered_send_goes_through_the_sdk_and_the_rest_through_the_binding(functions, service):
-    service.answer((202, b""))
+def test_a_filtered_send_goes_through_the_gateway_and_the_rest_through_the_binding(functions, gateway):
     out = FakeOut()
     response = post(functions, MIXED, out)
-    assert response.status_code == 202
-    (request,) = service.requests
-    assert "filter=userId%20ne%20%27bot%27" in request.url
-    assert [a["actionName"] for a in out.actions()] == ["sendToGroup"]
+    assert answer(response) == (202, {"accepted": 2, "actions": {"sendToAll": 1, "sendToGroup": 1}})
+    assert gateway.sent == [("chat", FilteredSend(SendToAll(data="hi"), "userId ne 'bot'"))]
+    assert out.actions() == [
+        {"actionName": "sendToGroup", "group": "lobby", "data": "plain", "dataType": "text", "excluded": []}
+    ]
 
 
-def test_when_a_filtered_send_fails_the_binding_sends_nothing(functions, service):
-    service.answer((403, b""))
+def test_when_a_filtered_send_fails_the_binding_sends_nothing_and_the_error_counts_what_went(
+    functions, gateway
+):
+    gateway.failure, gateway.fail_at = GatewayError(403, "Web PubSub answered 403"), 1
     out = FakeOut()
-    response = post(functions, MIXED, out)
-    assert response.status_code == 502
-    assert json.loads(response.get_body())["error"]["sent"] == 0
+    twice = [MIXED[0], {**MIXED[0], "data": "again"}, MIXED[1]]
+    status, body = answer(post(functions, twice, out))
+    assert (status, body["error"]) == (
+        502,
+        {"code": "service_error", "message": "Web PubSub answered 403", "sent": 1},
+    )
     assert out.values == []
 
 
-def test_an_invalid_filter_reaches_neither_the_sdk_nor_the_binding(functions, service):
+def test_an_invalid_filter_reaches_neither_the_gateway_nor_the_binding(functions, gateway):
     out = FakeOut()
     response = post(functions, [{"actionName": "sendToAll", "data": "x", "filter": "userId eq 'open"}], out)
     assert response.status_code == 400
-    assert service.requests == [] and out.values == []
+    assert gateway.sent == [] and out.values == []
+
+
+def test_a_broadcast_without_filters_needs_no_gateway_nor_settings():
+    functions = user_functions(Dependencies({"WebPubSubHub": "no spaces"}))
+    out = FakeOut()
+    assert post(functions, MIXED[1:], out).status_code == 202
+    assert len(out.actions()) == 1

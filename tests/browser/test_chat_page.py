@@ -54,7 +54,9 @@ def test_a_rejected_message_shows_an_error_and_keeps_the_text(open_chat):
     alice = open_chat("alice")
     too_long = "x" * (MAX_MESSAGE_LENGTH + 1)
     send(alice, too_long)
-    expect(alice.locator("#error-text")).to_contain_text("Your message was not delivered")
+    expect(alice.locator("#error-text")).to_have_text(
+        f"Your message was not delivered: text is longer than {MAX_MESSAGE_LENGTH} characters."
+    )
     expect(alice.locator("#message-input")).to_have_value(too_long)
     expect(message(alice, "xxxx")).to_have_count(0)
 
@@ -148,3 +150,28 @@ def test_thousands_of_messages_are_appended_without_re_rendering(open_chat, host
     assert first.evaluate("node => node.isConnected"), "an old message node was replaced"
     send(page, "still responsive")
     expect(message(page, "still responsive")).to_have_count(1)
+
+
+def test_the_open_room_is_marked_current_and_the_messages_are_a_log(open_chat):
+    page = open_chat("ada")
+    join(page, "marked")
+    expect(page.locator('#rooms li[data-room="marked"] button.open')).to_have_attribute(
+        "aria-current", "true"
+    )
+    expect(page.locator("#rooms button[aria-current]")).to_have_count(1)
+    expect(page.locator("#messages")).to_have_attribute("role", "log")
+    page.click('#rooms li[data-room="lobby"] button.open')
+    expect(page.locator('#rooms li[data-room="lobby"] button.open')).to_have_attribute("aria-current", "true")
+    expect(page.locator("#rooms button[aria-current]")).to_have_count(1)
+
+
+def test_keyboard_focus_stays_put_when_the_room_list_updates(open_chat):
+    reader, writer = open_chat("reader2"), open_chat("writer2")
+    join(reader, "elsewhere")
+    join(writer, "elsewhere")
+    reader.click('#rooms li[data-room="lobby"] button.open')
+    reader.focus('#rooms li[data-room="elsewhere"] button.leave')
+    send(writer, "an unread message")
+    # The unread badge re-renders the room list; focus must not fall back to the page.
+    expect(reader.locator('#rooms li[data-room="elsewhere"] .unread')).to_have_text("1")
+    assert reader.evaluate("document.activeElement.getAttribute('aria-label')") == "Leave elsewhere"

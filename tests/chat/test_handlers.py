@@ -2,11 +2,11 @@ import json
 
 import pytest
 
-from chat.actions import AddConnectionToGroup, RemoveConnectionFromGroup, SendToGroup
-from chat.datatype import DataType
-from chat.handlers import handle_request
-from chat.replies import ConnectReply, ErrorCode, ErrorReply, UserEventReply
+from chat.handlers import choose_subprotocol, handle_request
 from chat.settings import Settings
+from codec.actions import AddConnectionToGroup, RemoveConnectionFromGroup, SendToGroup
+from codec.datatype import DataType
+from codec.replies import ConnectReply, ErrorCode, ErrorReply, UserEventReply
 from tests import payloads as p
 
 SETTINGS = Settings()
@@ -22,9 +22,22 @@ def sent(outcome):
 
 
 def assert_user_error(outcome, fragment):
+    """A malformed event from the service: rejected with userError, as before."""
     assert isinstance(outcome.reply, ErrorReply)
     assert outcome.reply.code is ErrorCode.USER_ERROR
     assert fragment in outcome.reply.message
+    assert outcome.actions == ()
+
+
+def refusal(event, code, message, **correlation):
+    """The exact successful reply that tells a user why ``event`` was refused."""
+    body = {"type": "error", "event": event, "code": code, "message": message, **correlation}
+    return UserEventReply(data=json.dumps(body, separators=(",", ":")), data_type=DataType.JSON)
+
+
+def assert_refused(outcome, event, code, message, **correlation):
+    assert outcome.reply == refusal(event, code, message, **correlation)
+    assert outcome.reply.to_binding() == {"data": outcome.reply.data, "dataType": "json"}
     assert outcome.actions == ()
 
 
@@ -155,48 +168,85 @@ def test_a_json_message_without_a_room_goes_to_the_default_room():
     assert sent(run(p.user_event("message", {"text": "x"})))[0][0] == "lobby"
 
 
-def test_a_message_to_a_room_not_joined_is_rejected():
-    assert_user_error(run(p.user_event("message", {"room": "games", "text": "x"})), "join room 'games'")
+def test_a_message_to_a_room_not_joined_is_refused_with_a_reason_the_sender_reads():
+    outcome = run(p.user_event("message", {"room": "games", "text": "x"}))
+    assert_refused(outcome, "message", "not_joined", "join room 'games' before posting to it")
 
 
-def test_a_message_is_rejected_when_the_states_record_no_rooms():
+def test_a_message_is_refused_when_the_states_record_no_rooms():
     payload = p.user_event("message", {"text": "x"})
     payload["connectionContext"]["states"] = {}
-    assert_user_error(run(payload), "join room 'lobby'")
+    assert_refused(run(payload), "message", "not_joined", "join room 'lobby' before posting to it")
+
+
+ROOM_RULE = "room must be 1 to 64 letters, digits, '-' or '_'"
 
 
 @pytest.mark.parametrize(
-    "data, fragment",
+    "data, code, message",
     [
-        ({"room": "lobby"}, "text must be a non-empty string"),
-        ({"text": ""}, "text must be a non-empty string"),
-        ({"text": "   \n"}, "text must be a non-empty string"),
-        ({"text": 42}, "text must be a non-empty string"),
-        ({"text": "x", "room": "bad room!"}, "room must be 1 to 64"),
-        ({"text": "x", "room": None}, "room must be 1 to 64"),
-        ({"text": "x", "room": "r" * 65}, "room must be 1 to 64"),
-        ([1, 2], "data must be a JSON object"),
-        ("{not json", "data is not valid JSON"),
+        ({"room": "lobby"}, "invalid_text", "text must be a non-empty string"),
+        ({"text": ""}, "invalid_text", "text must be a non-empty string"),
+        ({"text": "   \n"}, "invalid_text", "text must be a non-empty string"),
+        ({"text": 42}, "invalid_text", "text must be a non-empty string"),
+        ({"text": "x", "room": "bad room!"}, "invalid_room", ROOM_RULE),
+        ({"text": "x", "room": None}, "invalid_room", ROOM_RULE),
+        ({"text": "x", "room": "r" * 65}, "invalid_room", ROOM_RULE),
+        ([1, 2], "invalid_data", "data must be a JSON object"),
+        ("{not json", "invalid_data", "data is not valid JSON"),
+        ("[NaN]", "invalid_data", "data is not valid JSON"),
+        ('{"text": "x", "n": Infinity}', "invalid_data", "data is not valid JSON"),
+        ('{"text": "x", "n": 1e400}', "invalid_data", "data is not valid JSON"),
     ],
 )
-def test_a_bad_message_gets_a_user_error_naming_the_problem_and_sends_nothing(data, fragment):
-    assert_user_error(run(p.user_event("message", data)), fragment)
+def test_a_bad_message_is_refused_naming_the_problem_and_sends_nothing(data, code, message):
+    assert_refused(run(p.user_event("message", data)), "message", code, message)
 
 
-def test_a_message_at_the_length_limit_is_accepted_and_one_over_is_rejected():
+def test_a_message_at_the_length_limit_is_accepted_and_one_over_is_refused():
     settings = Settings(max_message_length=10)
     assert sent(run(p.user_event("message", {"text": "x" * 10}), settings))
-    assert_user_error(run(p.user_event("message", {"text": "x" * 11}), settings), "longer than 10 characters")
+    outcome = run(p.user_event("message", {"text": "x" * 11}), settings)
+    assert_refused(outcome, "message", "text_too_long", "text is longer than 10 characters")
 
 
-def test_binary_data_is_rejected_with_a_clear_user_error():
-    assert_user_error(
-        run(p.user_event("message", "AAEC", data_type="Binary")), "binary messages are not supported"
+def test_binary_data_is_refused_with_a_clear_reason():
+    outcome = run(p.user_event("message", "AAEC", data_type="Binary"))
+    assert_refused(
+        outcome, "message", "unsupported_data_type", "binary data is not supported: send text or JSON"
     )
 
 
-def test_an_unknown_user_event_is_rejected():
-    assert_user_error(run(p.user_event("typing", {"room": "lobby"})), "unknown event 'typing'")
+def test_an_unknown_user_event_is_refused_naming_the_events_there_are():
+    outcome = run(p.user_event("typing", {"room": "lobby"}))
+    assert_refused(outcome, "typing", "unknown_event", "unknown event: send one of message, join, leave")
+
+
+def test_an_unknown_event_name_is_echoed_at_most_64_characters_long():
+    outcome = run(p.user_event("t" * 65, {}))
+    assert json.loads(outcome.reply.data)["event"] == "t" * 64
+
+
+@pytest.mark.parametrize("event_id", ["m-1", "x" * 64, 0, 7, 2**53 - 1, -(2**53 - 1)])
+def test_an_id_is_echoed_in_the_ack_and_in_a_refusal(event_id):
+    ack = run(p.user_event("message", {"text": "hi", "id": event_id})).reply
+    assert json.loads(ack.data) == {
+        "type": "ack",
+        "event": "message",
+        "room": "lobby",
+        "at": p.NOW_ISO,
+        "id": event_id,
+    }
+    outcome = run(p.user_event("join", {"room": "", "id": event_id}))
+    assert_refused(outcome, "join", "invalid_room", ROOM_RULE, id=event_id)
+
+
+@pytest.mark.parametrize("event_id", ["", "x" * 65, 2**53, -(2**53), 1.5, True, None, [], {}])
+def test_an_id_that_is_not_a_short_string_or_a_safe_integer_is_refused(event_id):
+    outcome = run(p.user_event("message", {"text": "hi", "id": event_id}))
+    assert_refused(
+        outcome, "message", "invalid_id", "id must be a string of 1 to 64 characters or a whole number"
+    )
 
 
 def test_event_names_and_data_types_are_matched_case_insensitively():
@@ -226,15 +276,23 @@ def test_join_takes_the_room_name_as_plain_text():
     assert run(p.user_event("join", "games", data_type="Text")).reply.states == {"rooms": ["lobby", "games"]}
 
 
-def test_a_repeated_join_changes_nothing_and_sends_nothing():
+def test_a_repeated_join_changes_nothing_sends_nothing_and_acks_with_the_rooms():
     outcome = run(p.user_event("join", {"room": "games"}, rooms=["lobby", "games"]))
     assert outcome.actions == ()
-    assert isinstance(outcome.reply, UserEventReply) and outcome.reply.states == {}
+    assert outcome.reply == UserEventReply(
+        data='{"type":"ack","event":"join","room":"games","rooms":["lobby","games"]}', data_type=DataType.JSON
+    )
 
 
-def test_join_is_refused_past_the_room_limit():
-    rooms = [f"room{i}" for i in range(20)]
-    assert_user_error(run(p.user_event("join", {"room": "one-more"}, rooms=rooms)), "at most 20 rooms")
+def test_join_is_accepted_up_to_the_room_limit_and_refused_past_it():
+    rooms = [f"room{i}" for i in range(19)]
+    assert (
+        run(p.user_event("join", {"room": "twentieth"}, rooms=rooms)).reply.states["rooms"][-1] == "twentieth"
+    )
+    outcome = run(p.user_event("join", {"room": "one-more"}, rooms=[*rooms, "twentieth"]))
+    assert_refused(
+        outcome, "join", "too_many_rooms", "a connection can be in at most 20 rooms: leave one first"
+    )
 
 
 def test_leave_removes_the_connection_records_it_and_announces_it():
@@ -248,15 +306,38 @@ def test_leaving_the_last_room_records_an_empty_list():
     assert run(p.user_event("leave", {"room": "lobby"})).reply.to_binding()["states"] == {"rooms": []}
 
 
-def test_a_repeated_leave_changes_nothing_and_sends_nothing():
+def test_a_repeated_leave_changes_nothing_sends_nothing_and_acks_with_the_rooms():
     outcome = run(p.user_event("leave", {"room": "games"}))
-    assert outcome.actions == () and outcome.reply.states == {}
+    assert outcome.actions == ()
+    assert outcome.reply == UserEventReply(
+        data='{"type":"ack","event":"leave","room":"games","rooms":["lobby"]}', data_type=DataType.JSON
+    )
 
 
 @pytest.mark.parametrize("data", [{}, {"room": ""}, {"room": "a/b"}, {"room": 7}, {"room": "é"}])
-def test_join_and_leave_reject_a_bad_room(data):
+def test_join_and_leave_refuse_a_bad_room(data):
     for name in ("join", "leave"):
-        assert_user_error(run(p.user_event(name, data)), "room must be 1 to 64")
+        assert_refused(run(p.user_event(name, data)), name, "invalid_room", ROOM_RULE)
+
+
+def test_a_room_name_of_64_characters_is_a_room_and_65_is_not():
+    assert run(p.user_event("join", {"room": "r" * 64})).reply.states == {"rooms": ["lobby", "r" * 64]}
+    assert_refused(run(p.user_event("join", {"room": "r" * 65})), "join", "invalid_room", ROOM_RULE)
+
+
+@pytest.mark.parametrize(
+    "offered, chosen",
+    [
+        (["json.webpubsub.azure.v1", "json.reliable.webpubsub.azure.v1"], "json.reliable.webpubsub.azure.v1"),
+        (["json.reliable.webpubsub.azure.v1"], "json.reliable.webpubsub.azure.v1"),
+        (["protobuf.webpubsub.azure.v1", "json.webpubsub.azure.v1"], "json.webpubsub.azure.v1"),
+        (["protobuf.webpubsub.azure.v1"], None),
+        ([], None),
+    ],
+)
+def test_connect_picks_the_reliable_json_subprotocol_first_then_the_plain_one(offered, chosen):
+    assert choose_subprotocol(tuple(offered)) == chosen
+    assert run(p.connect(subprotocols=offered)).reply.subprotocol == chosen
 
 
 # states as the wire may carry them
@@ -301,12 +382,13 @@ def test_a_malformed_event_gets_a_user_error_and_sends_nothing(request_value, fr
     assert_user_error(outcome, fragment)
 
 
-def test_every_rejection_sends_no_action():
-    rejected = [
+def test_every_refusal_and_rejection_sends_no_action():
+    refused = [
         p.user_event("message", {"room": "nowhere", "text": "x"}),
         p.user_event("join", {"room": "!"}),
-        p.connect(user_id=None),
     ]
-    for payload in rejected:
+    for payload in refused:
         outcome = run(payload)
-        assert isinstance(outcome.reply, ErrorReply) and outcome.actions == ()
+        assert json.loads(outcome.reply.data)["type"] == "error" and outcome.actions == ()
+    outcome = run(p.connect(user_id=None))
+    assert isinstance(outcome.reply, ErrorReply) and outcome.actions == ()

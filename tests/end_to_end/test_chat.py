@@ -92,7 +92,9 @@ def test_a_user_cannot_post_to_a_room_it_has_not_joined(events):
         alice, mallory = await host.connect("alice"), await host.connect("mallory")
         await alice.event("join", {"room": "private"})
         ack = await mallory.event("message", {"room": "private", "text": "sneaky"})
-        assert ack["success"] is False
+        assert ack["success"] is True  # a refusal is a reply the sender reads, not a failed ack
+        refusal = await mallory.chat(lambda d: d.get("type") == "error")
+        assert (refusal["event"], refusal["code"]) == ("message", "not_joined")
         await alice.event("message", {"room": "private", "text": "marker"})
         await alice.chat(lambda d: d.get("text") == "marker")
         assert not any(

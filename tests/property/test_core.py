@@ -5,18 +5,20 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chat.actions import Action, SendToGroup, encode_actions
-from chat.broadcast import handle_broadcast
-from chat.events import InvalidEvent, parse_event
+from adapters.service_access import ServiceAccess, service_access
 from chat.handlers import handle_request
-from chat.negotiate import negotiate
-from chat.page import find_asset
-from chat.presence import parse_query
-from chat.replies import ConnectReply, ErrorCode, ErrorReply, UserEventReply
+from chat.refusals import Refusal
 from chat.rooms import is_room_name
-from chat.service_access import ServiceAccess, service_access
 from chat.settings import Settings, SettingsError
-from chat.webhook import handle_webhook
+from codec.actions import Action, SendToGroup, encode_actions
+from codec.events import InvalidEvent, parse_event
+from codec.replies import ConnectReply, ErrorCode, ErrorReply, UserEventReply
+from routes.broadcast import plan_broadcast
+from routes.http import HttpAnswer
+from routes.negotiate import negotiate
+from routes.page import find_asset
+from routes.presence import parse_query
+from routes.webhook import handle_webhook
 from tests import payloads as p
 from tests.property.strategies import JSON, ODD_TEXT, RAW, SCALARS
 
@@ -72,9 +74,13 @@ def test_a_user_event_with_any_data_and_states_is_handled(
     payload.update(data=data, dataType=data_type)
     outcome = handle_request(payload, settings, p.NOW)
     check_outcome(outcome)
-    if isinstance(outcome.reply, UserEventReply) and name == "message":
-        (send,) = outcome.actions
-        assert len(json.loads(send.data)["text"]) <= settings.max_message_length
+    if isinstance(outcome.reply, UserEventReply):
+        body = json.loads(outcome.reply.data)
+        if body["type"] == "error":
+            assert body["code"] in set(Refusal) and body["message"] and outcome.actions == ()
+        elif name == "message":
+            (send,) = outcome.actions
+            assert len(json.loads(send.data)["text"]) <= settings.max_message_length
 
 
 @given(request=JSON, user=ODD_TEXT | st.none(), settings=ANY_SETTINGS)
@@ -96,6 +102,14 @@ def test_parse_event_only_ever_raises_invalid_event(raw, count):
         assert str(err)
 
 
+def handle_broadcast(raw):
+    """The answer, the binding's actions and the filtered sends a body plans."""
+    planned = plan_broadcast(raw)
+    if isinstance(planned, HttpAnswer):
+        return planned, (), ()
+    return planned.answer, planned.answer.actions, planned.filtered
+
+
 def check_error_body(reply):
     error = json.loads(reply.body)["error"]
     assert error["code"] and error["message"]
@@ -105,14 +119,14 @@ def check_error_body(reply):
 @given(raw=RAW | JSON.map(lambda v: json.dumps({"actionName": "sendToAll", "data": v}).encode()))
 def test_any_broadcast_body_is_answered_and_a_rejection_sends_nothing(raw, count):
     count()
-    plan = handle_broadcast(raw)
-    assert plan.response.status in (202, 400, 413)
-    if plan.response.status != 202:
-        assert plan.actions == () and plan.filtered == ()
-        assert check_error_body(plan.response)["field"]
+    answer, actions, filtered = handle_broadcast(raw)
+    assert answer.status in (202, 400, 413)
+    if answer.status != 202:
+        assert actions == () and filtered == ()
+        assert check_error_body(answer)["field"]
     else:
-        assert plan.actions or plan.filtered
-        (encode_actions(plan.actions) or "").encode("utf-8")
+        assert actions or filtered
+        (encode_actions(actions) or "").encode("utf-8")
 
 
 ACTION = st.fixed_dictionaries(
@@ -141,20 +155,20 @@ ACTION = st.fixed_dictionaries(
 @given(actions=st.lists(ACTION, min_size=1, max_size=5))
 def test_lists_of_nearly_right_actions_are_all_or_nothing(actions, count):
     count()
-    plan = handle_broadcast(json.dumps(actions).encode())
-    if plan.response.status == 202:
-        assert len(plan.actions) + len(plan.filtered) == len(actions)
+    answer, planned, filtered = handle_broadcast(json.dumps(actions).encode())
+    if answer.status == 202:
+        assert len(planned) + len(filtered) == len(actions)
     else:
-        assert plan.actions == () and plan.filtered == ()
-        assert 0 <= check_error_body(plan.response)["index"] < len(actions)
+        assert planned == () and filtered == ()
+        assert 0 <= check_error_body(answer)["index"] < len(actions)
 
 
 @given(context=RAW | JSON.map(lambda v: json.dumps({"request": v, "isPreflight": False}).encode()))
 def test_any_webhook_context_is_answered_and_errors_send_nothing(context, count):
     count()
     outcome = handle_webhook(context, SETTINGS, p.NOW)
-    assert 100 <= outcome.response.status <= 599
-    if outcome.response.status >= 400:
+    assert 100 <= outcome.status <= 599
+    if outcome.status >= 400:
         assert outcome.actions == ()
 
 
@@ -216,4 +230,5 @@ def test_service_access_from_any_settings_is_read_or_refused_by_name(env, count)
 def test_presence_queries_and_asset_names_of_any_shape_are_answered(params, asset, count):
     count()
     parse_query(params)
-    assert find_asset(asset) is None or asset in ("", None, "index.html", "chat.js", "chat.css")
+    files = ("", None, "index.html", "chat.js", "connection.js", "state.js", "view.js", "chat.css")
+    assert find_asset(asset) is None or asset in files

@@ -3,35 +3,23 @@
 import json
 
 import azure.functions as func
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.webpubsub import ServiceClients
-from blueprints import _adapter
+from composition import Dependencies
+from routes.gateway import GatewayError
 from tests.conftest import user_functions
-from tests.fake_transport import FakeTransport
+from tests.fake_gateway import FakeGateway
 from tests.payloads import FakeOut
 from tests.property.strategies import JSON, ODD_TEXT, RAW
 
-FUNCTIONS = user_functions()
-HEADER_TEXT = ODD_TEXT.map(lambda t: t.encode("utf-8", "surrogatepass").decode("latin-1")[:200])
-
-
-@pytest.fixture(autouse=True)
-def offline_service(monkeypatch):
-    """SDK calls go to a fake transport that always fails: the routes must still answer."""
-    transport = FakeTransport(*[(500, b"")] * 100_000)
-    env = {
-        "WebPubSubConnectionString": "Endpoint=https://x.webpubsub.azure.com;AccessKey="
-        + "k" * 44
-        + ";Version=1.0;"
-    }
-    monkeypatch.setattr(
-        _adapter, "service_clients", ServiceClients("WebPubSubConnectionString", env, transport=transport)
+# Every call to the service fails: the routes must still answer.
+FUNCTIONS = user_functions(
+    Dependencies(
+        {"WebPubSubHub": "chat"}, gateway=FakeGateway(failure=GatewayError(500, "Web PubSub answered 500"))
     )
-    for name in ("WEBSITE_INSTANCE_ID", "WEBSITE_AUTH_ENABLED", "ChatMaxMessageLength"):
-        monkeypatch.delenv(name, raising=False)
+)
+HEADER_TEXT = ODD_TEXT.map(lambda t: t.encode("utf-8", "surrogatepass").decode("latin-1")[:200])
 
 
 def request(method="POST", body=b"", headers=None, params=None, route_params=None):

@@ -81,16 +81,23 @@ def test_disconnected_returns_nothing(worker):
 
 
 @pytest.mark.parametrize(
-    "name, payload",
+    "name, payload, code",
     [
-        ("message", p.user_event("message", {"text": ""})),
-        ("message", p.user_event("message", "x", data_type="Binary")),
-        ("join", p.user_event("join", {"room": "no way"})),
-        ("leave", "{truncated"),
-        ("message", "null"),
+        ("message", p.user_event("message", {"text": ""}), "invalid_text"),
+        ("message", p.user_event("message", "x", data_type="Binary"), "unsupported_data_type"),
+        ("join", p.user_event("join", {"room": "no way"}), "invalid_room"),
     ],
 )
-def test_bad_input_is_a_clean_user_error_with_no_output(worker, name, payload):
+def test_a_users_mistake_is_a_json_refusal_with_no_output(worker, name, payload, code):
+    result = trigger(worker, name, payload)
+    assert result.ok
+    reply = json.loads(result.return_value)
+    assert reply["dataType"] == "json" and json.loads(reply["data"])["code"] == code
+    assert result.outputs == {}
+
+
+@pytest.mark.parametrize("name, payload", [("leave", "{truncated"), ("message", "null")])
+def test_a_malformed_event_is_a_clean_user_error_with_no_output(worker, name, payload):
     result = trigger(worker, name, payload)
     assert result.ok
     assert json.loads(result.return_value)["code"] == "userError"

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from azure.core.credentials import AzureKeyCredential
 from azure.messaging.webpubsubservice.aio import WebPubSubServiceClient
 
-from chat.service_access import service_access
+from adapters.service_access import service_access
 from chat.settings import SettingsError
 from tools.webpubsub.tokens import issue_client_token
 

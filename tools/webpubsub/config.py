@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from chat.service_access import service_access
+from adapters.service_access import service_access
 from chat.settings import SettingsError
 
 CONNECTION_SETTING = "WebPubSubConnectionString"

@@ -2,24 +2,23 @@
 
 The trigger's ``request`` value (and the ``request`` part of the HTTP
 context) is the Newtonsoft serialization of the extension's event types:
-camelCase keys (``Thumbprint`` in certificates is PascalCase), PascalCase
-enum values (``System``, ``Json``), header, claim and query values as arrays.
-Parsing is case-insensitive on keys and enum values, ignores unknown keys,
-and turns anything malformed into ``InvalidEvent``.
+camelCase keys, PascalCase enum values (``System``, ``Json``), header, claim
+and query values as arrays. Parsing is case-insensitive on keys and enum
+values, ignores unknown keys (and the connect fields the app does not use:
+claims, query, headers, client certificates), and turns anything malformed
+into ``InvalidEvent``.
 """
 
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from chat.datatype import DataType
-
-Multi = Mapping[str, tuple[str, ...]]
+from codec import strict_json
+from codec.datatype import DataType
 
 
 class InvalidEvent(ValueError):
@@ -27,6 +26,8 @@ class InvalidEvent(ValueError):
 
 
 class EventType(enum.StrEnum):
+    """System events (connect, connected, disconnected) or user events."""
+
     SYSTEM = "system"
     USER = "user"
 
@@ -46,21 +47,23 @@ class ConnectionContext:
 
 @dataclass(frozen=True)
 class ConnectEvent:
+    """A client asks to connect, offering these WebSocket subprotocols."""
+
     context: ConnectionContext
-    claims: Multi
-    query: Multi
-    headers: Multi
     subprotocols: tuple[str, ...]
-    client_certificate_thumbprints: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class ConnectedEvent:
+    """A connection is established."""
+
     context: ConnectionContext
 
 
 @dataclass(frozen=True)
 class UserEvent:
+    """A client sent an event; ``data`` is its text (a JSON message as JSON text)."""
+
     context: ConnectionContext
     data: str
     data_type: DataType
@@ -68,6 +71,8 @@ class UserEvent:
 
 @dataclass(frozen=True)
 class DisconnectedEvent:
+    """A connection closed, for ``reason`` when the service gives one."""
+
     context: ConnectionContext
     reason: str | None
 
@@ -79,7 +84,7 @@ def parse_event(raw: object) -> Event:
     """Parse a trigger ``request`` value (JSON text or an already-decoded object)."""
     if isinstance(raw, (str, bytes, bytearray)):
         try:
-            raw = json.loads(raw)
+            raw = strict_json.loads(raw)
         except (ValueError, RecursionError):
             raise InvalidEvent("the event is not valid JSON") from None
     request = _object(raw, "request")
@@ -96,21 +101,7 @@ def parse_event(raw: object) -> Event:
         return UserEvent(context, data, data_type)
     name = context.event_name.lower()
     if name == "connect":
-        certificates = _get(request, "clientCertificates") or []
-        if not isinstance(certificates, list):
-            raise InvalidEvent("request.clientCertificates must be an array")
-        return ConnectEvent(
-            context=context,
-            claims=_multi(request, "claims"),
-            query=_multi(request, "query"),
-            headers=_multi(request, "headers"),
-            subprotocols=_strings(request, "subprotocols"),
-            client_certificate_thumbprints=tuple(
-                t
-                for i, cert in enumerate(certificates)
-                if isinstance(t := _get(_object(cert, f"request.clientCertificates[{i}]"), "thumbprint"), str)
-            ),
-        )
+        return ConnectEvent(context, _strings(request, "subprotocols"))
     if name == "connected":
         return ConnectedEvent(context)
     if name == "disconnected":
@@ -188,21 +179,3 @@ def _strings(request: Mapping[str, Any], key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InvalidEvent(f"request.{key} must be an array of strings")
     return tuple(value)
-
-
-def _multi(request: Mapping[str, Any], key: str) -> Multi:
-    """A ``{name: [values]}`` map; a lone string value counts as one value."""
-    value = _get(request, key)
-    if value is None:
-        return MappingProxyType({})
-    if not isinstance(value, Mapping):
-        raise InvalidEvent(f"request.{key} must be an object")
-    result: dict[str, tuple[str, ...]] = {}
-    for name, values in value.items():
-        if type(values) is str:
-            result[str(name)] = (values,)
-        elif type(values) is list and all(type(v) is str for v in values):
-            result[str(name)] = tuple(values)
-        else:
-            raise InvalidEvent(f"request.{key}.{name} must be an array of strings")
-    return MappingProxyType(result)

@@ -5,22 +5,34 @@ The body is one action or a list of them in the binding's own vocabulary
 ``data`` may be any JSON value when ``dataType`` is ``json``: it is
 serialized here. A send to all, a group or a user may carry an OData
 ``filter``, which the output binding cannot express: those go through the
-service SDK instead. Every action is checked before any is sent.
+service SDK instead. Every action is checked before any is sent, and the
+filtered sends go first: if one fails, the binding's actions are not sent.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass
 from typing import Any
 
-from chat.actions import ACTION_TYPES, PERMISSIONS, Action, SendToAll, SendToGroup, SendToUser, json_message
-from chat.datatype import DataType
-from chat.http import HttpOutcome, error_reply, json_reply
 from chat.rooms import ROOM_RULE, is_room_name
+from chat.settings import SettingsError
+from codec import strict_json
+from codec.actions import (
+    ACTION_TYPES,
+    PERMISSIONS,
+    Action,
+    FilteredSend,
+    SendToAll,
+    SendToGroup,
+    SendToUser,
+    json_message,
+)
+from codec.datatype import DataType
+from routes.gateway import GatewayError, WebPubSubGateway, gateway_failure
+from routes.http import HttpAnswer, error_answer, json_answer
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_ACTIONS = 1000
@@ -32,35 +44,47 @@ FILTER_FIELDS = re.compile(r"\b(userId|connectionId|groups|protocol)\b")
 FILTERABLE = (SendToAll, SendToGroup, SendToUser)
 
 
-@dataclass(frozen=True)
-class FilteredSend:
-    """A send that carries an OData filter, for the service SDK."""
-
-    action: SendToAll | SendToGroup | SendToUser
-    filter: str
-
-
-@dataclass(frozen=True)
-class BroadcastPlan(HttpOutcome):
-    """The reply, the actions for the output binding, and the filtered sends."""
-
-    filtered: tuple[FilteredSend, ...] = ()
-
-
 class InvalidAction(ValueError):
+    """An action is malformed; ``field`` (and ``index`` in a list) say where."""
+
     def __init__(self, message: str, field: str, index: int | None = None) -> None:
         super().__init__(message)
         self.field = field
         self.index = index
 
 
-def handle_broadcast(body: bytes) -> BroadcastPlan:
-    """202 with a summary and what to send, or a 4xx naming what is wrong."""
+@dataclass(frozen=True)
+class BroadcastPlan:
+    """A valid request: the 202 answer with the binding's actions, and the filtered sends."""
+
+    answer: HttpAnswer
+    filtered: tuple[FilteredSend, ...] = ()
+
+
+def broadcast(body: bytes, gateway: WebPubSubGateway, hub: Callable[[], str]) -> HttpAnswer:
+    """Validate the whole body, send the filtered sends, and answer with the rest's actions.
+
+    ``hub`` is called only when there is a filtered send (reading settings
+    may fail, and a request without filters does not need them).
+    """
+    plan = plan_broadcast(body)
+    if isinstance(plan, HttpAnswer):
+        return plan
+    if plan.filtered:
+        try:
+            gateway.send_filtered(hub(), plan.filtered)
+        except SettingsError as err:
+            return gateway_failure(err)
+        except GatewayError as err:
+            return gateway_failure(err, sent=err.sent)
+    return plan.answer
+
+
+def plan_broadcast(body: bytes) -> BroadcastPlan | HttpAnswer:
+    """What a valid body asks for, or the 4xx answer naming what is wrong."""
     if len(body) > MAX_BODY_BYTES:
-        return BroadcastPlan(
-            error_reply(
-                413, "body_too_large", f"the body is larger than {MAX_BODY_BYTES} bytes", field="body"
-            )
+        return error_answer(
+            413, "body_too_large", f"the body is larger than {MAX_BODY_BYTES} bytes", field="body"
         )
     try:
         actions = parse_actions(body)
@@ -68,11 +92,12 @@ def handle_broadcast(body: bytes) -> BroadcastPlan:
         where: dict[str, object] = {"field": err.field}
         if err.index is not None:
             where["index"] = err.index
-        return BroadcastPlan(error_reply(400, "invalid_action", str(err), **where))
+        return error_answer(400, "invalid_action", str(err), **where)
     summary = Counter((a.action if isinstance(a, FilteredSend) else a).action_name for a in actions)
+    binding = tuple(a for a in actions if isinstance(a, Action))
+    answer = json_answer(202, {"accepted": len(actions), "actions": dict(summary)})
     return BroadcastPlan(
-        json_reply(202, {"accepted": len(actions), "actions": dict(summary)}),
-        tuple(a for a in actions if isinstance(a, Action)),
+        HttpAnswer(answer.status, answer.body, answer.headers, binding),
         tuple(a for a in actions if isinstance(a, FilteredSend)),
     )
 
@@ -80,7 +105,7 @@ def handle_broadcast(body: bytes) -> BroadcastPlan:
 def parse_actions(body: bytes) -> tuple[Action | FilteredSend, ...]:
     """Parse and validate a whole broadcast body, raising InvalidAction."""
     try:
-        value = json.loads(body)
+        value = strict_json.loads(body)
     except (ValueError, RecursionError):
         raise InvalidAction("the body is not valid UTF-8 JSON", "body") from None
     if isinstance(value, dict):

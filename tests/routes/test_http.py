@@ -1,6 +1,6 @@
 import json
 
-from chat.http import service_failure
+from routes.http import service_failure
 
 
 def test_throttling_is_a_503_with_retry_after_and_other_failures_a_502():

@@ -1,6 +1,6 @@
 import pytest
 
-from chat.service_access import ServiceAccess, service_access
+from adapters.service_access import ServiceAccess, service_access
 from chat.settings import SettingsError
 
 NAME = "WebPubSubConnectionString"

@@ -2,19 +2,19 @@ import json
 
 import pytest
 
-from chat.http import HttpReply
-from chat.presence import (
+from routes.http import HttpAnswer
+from routes.presence import (
     MAX_LISTED,
     RoomQuery,
     UserQuery,
     parse_query,
-    room_reply,
-    user_reply,
+    room_answer,
+    user_answer,
 )
 
 
 def error(reply):
-    assert isinstance(reply, HttpReply)
+    assert isinstance(reply, HttpAnswer)
     return reply.status, json.loads(reply.body)["error"]
 
 
@@ -41,16 +41,16 @@ def test_a_bad_query_is_a_400_naming_the_parameter(params, field):
 
 
 def test_the_user_answer_says_whether_the_user_is_connected():
-    reply = user_reply(UserQuery("bob"), True)
+    reply = user_answer(UserQuery("bob"), True)
     assert (reply.status, json.loads(reply.body)) == (200, {"user": "bob", "connected": True})
     assert reply.headers["Cache-Control"] == "no-store"
 
 
 def test_the_room_answer_is_bounded_and_says_when_it_was_cut():
     members = [(f"c{i}", f"u{i}") for i in range(MAX_LISTED + 1)]
-    body = json.loads(room_reply(RoomQuery("lobby"), members).body)
+    body = json.loads(room_answer(RoomQuery("lobby"), members).body)
     assert len(body["connections"]) == MAX_LISTED and body["truncated"] is True
-    body = json.loads(room_reply(RoomQuery("lobby"), members[:2]).body)
+    body = json.loads(room_answer(RoomQuery("lobby"), members[:2]).body)
     assert body == {
         "room": "lobby",
         "connections": [{"connectionId": "c0", "userId": "u0"}, {"connectionId": "c1", "userId": "u1"}],

@@ -8,12 +8,12 @@ gives the string to set on the output binding.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import Field, dataclass, fields
 from typing import Any, ClassVar
 
-from chat.datatype import DataType
+from codec import strict_json
+from codec.datatype import DataType
 
 PERMISSIONS = ("sendToGroup", "joinLeaveGroup")
 
@@ -30,6 +30,7 @@ class Action:
         return _wire_fields(cls)
 
     def to_binding(self) -> dict[str, Any]:
+        """The JSON object the extension parses: ``actionName`` and the fields that are set."""
         result: dict[str, Any] = {"actionName": self.action_name}
         for key, f in _wire_fields(type(self)).items():
             value = getattr(self, f.name)
@@ -176,16 +177,16 @@ ACTION_TYPES: dict[str, type[Action]] = {
 
 
 def json_message(payload: object) -> str:
-    """Serialize a JSON message payload compactly (the binding wants a string).
-
-    ASCII output escapes lone surrogates, which would otherwise fail to
-    encode as UTF-8 on their way to the host.
-    """
-    return _COMPACT.encode(payload)
+    """Serialize a JSON message payload compactly (the binding wants a string)."""
+    return strict_json.dumps(payload)
 
 
-# One encoder for all: json.dumps with options builds a new one per call.
-_COMPACT = json.JSONEncoder(separators=(",", ":"))
+@dataclass(frozen=True)
+class FilteredSend:
+    """A send that carries an OData filter: the service's REST API takes one, the binding cannot."""
+
+    action: SendToAll | SendToGroup | SendToUser
+    filter: str
 
 
 def encode_actions(actions: Iterable[Action]) -> str | None:

@@ -8,30 +8,29 @@ authentication the token is never handed out.
 
 from __future__ import annotations
 
-import json
-
-from chat.http import HttpReply, error_reply, json_reply
 from chat.settings import Settings
+from codec import strict_json
+from routes.http import HttpAnswer, error_answer, json_answer
 
 PRINCIPAL_HEADER = "x-ms-client-principal-name"
 MAX_USER_ID_LENGTH = 256
 
 
-def negotiate(connection_info: str | None, user_id: str | None, settings: Settings) -> HttpReply:
+def negotiate(connection_info: str | None, user_id: str | None, settings: Settings) -> HttpAnswer:
     """The connection JSON for the browser, or a JSON error without the token."""
     if settings.running_in_azure and not settings.auth_enabled:
-        return error_reply(
+        return error_answer(
             500,
             "authentication_not_configured",
             "App Service Authentication is off, so the caller's identity header "
             "cannot be trusted; turn it on for this app (see the README)",
         )
     if not user_id or not user_id.strip():
-        return error_reply(
+        return error_answer(
             401, "no_user", f"sign in first: the {PRINCIPAL_HEADER} header is missing", field=PRINCIPAL_HEADER
         )
     if len(user_id) > MAX_USER_ID_LENGTH or not user_id.isprintable():
-        return error_reply(
+        return error_answer(
             400,
             "invalid_user",
             f"the {PRINCIPAL_HEADER} header must be 1 to {MAX_USER_ID_LENGTH} printable characters",
@@ -40,16 +39,16 @@ def negotiate(connection_info: str | None, user_id: str | None, settings: Settin
     info = _connection_info(connection_info)
     if info is None:
         # Never echo the value: it holds an access token.
-        return error_reply(
+        return error_answer(
             502, "bad_connection_info", "the Web PubSub binding returned no usable connection info"
         )
-    return json_reply(200, info, Cache_Control="no-store")
+    return json_answer(200, info, Cache_Control="no-store")
 
 
 def _connection_info(raw: str | None) -> dict[str, str] | None:
     try:
-        value = json.loads(raw or "")
-    except ValueError:
+        value = strict_json.loads(raw or "")
+    except (ValueError, RecursionError):
         return None
     if not isinstance(value, dict):
         return None

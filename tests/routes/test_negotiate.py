@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from chat.negotiate import negotiate
 from chat.settings import Settings
+from routes.negotiate import negotiate
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
 INFO = json.dumps(

@@ -1,4 +1,4 @@
-"""What a handler answers the service with.
+"""What the app answers the service with, for any event.
 
 ``to_binding()`` gives the dict a trigger function returns: the worker sends a
 dict as ``TypedData.json``, which the extension reads as a JSON object. (A
@@ -12,10 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chat.datatype import DataType
+from codec.datatype import DataType
 
 
 class ErrorCode(enum.StrEnum):
+    """The codes of a rejected event, as the extension names them."""
+
     UNAUTHORIZED = "unauthorized"
     USER_ERROR = "userError"
     SERVER_ERROR = "serverError"
@@ -34,6 +36,7 @@ class ErrorReply:
     message: str
 
     def to_binding(self) -> dict[str, Any]:
+        """The dict a trigger function returns to reject the event."""
         return {"code": self.code.value, "errorMessage": self.message}
 
 
@@ -48,6 +51,7 @@ class ConnectReply:
     states: Mapping[str, Any] = field(default_factory=dict)
 
     def to_binding(self) -> dict[str, Any]:
+        """The dict a connect trigger returns to accept; unset fields are left out."""
         reply: dict[str, Any] = {}
         if self.user_id is not None:
             reply["userId"] = self.user_id
@@ -71,10 +75,12 @@ class UserEventReply:
     states: Mapping[str, Any] = field(default_factory=dict)
 
     def to_binding(self) -> dict[str, Any]:
+        """The dict a user-event trigger returns to answer the sender."""
         reply: dict[str, Any] = {"data": self.data, "dataType": self.data_type.value}
         if self.states:
             reply["states"] = dict(self.states)
         return reply
 
 
-Reply = ErrorReply | ConnectReply | UserEventReply
+ServiceReply = ErrorReply | ConnectReply | UserEventReply
+"""Any answer to the service: the codec layer's one answer type."""

@@ -2,23 +2,28 @@ import json
 
 import pytest
 
-from chat.actions import (
+from codec.actions import (
     ACTION_TYPES,
     CloseAllConnections,
+    FilteredSend,
     GrantPermission,
     SendToAll,
     SendToGroup,
     SendToUser,
 )
-from chat.broadcast import (
+from codec.datatype import DataType
+from routes.broadcast import (
     MAX_ACTIONS,
     MAX_BODY_BYTES,
-    FilteredSend,
+    broadcast,
     check_filter,
-    handle_broadcast,
     parse_actions,
 )
-from chat.datatype import DataType
+from tests.fake_gateway import FakeGateway
+
+
+def handle_broadcast(raw: bytes, gateway: FakeGateway | None = None):
+    return broadcast(raw, gateway if gateway is not None else FakeGateway(), lambda: "chat")
 
 
 def body(value) -> bytes:
@@ -27,15 +32,15 @@ def body(value) -> bytes:
 
 def error_of(outcome):
     assert outcome.actions == ()
-    return outcome.response.status, json.loads(outcome.response.body)["error"]
+    return outcome.status, json.loads(outcome.body)["error"]
 
 
 def test_one_action_is_accepted_with_202_and_a_summary():
     outcome = handle_broadcast(body({"actionName": "sendToAll", "data": "hello"}))
     assert outcome.actions == (SendToAll(data="hello"),)
-    assert outcome.response.status == 202
-    assert outcome.response.headers["Content-Type"] == "application/json"
-    assert json.loads(outcome.response.body) == {"accepted": 1, "actions": {"sendToAll": 1}}
+    assert outcome.status == 202
+    assert outcome.headers["Content-Type"] == "application/json"
+    assert json.loads(outcome.body) == {"accepted": 1, "actions": {"sendToAll": 1}}
 
 
 def test_a_list_of_actions_is_accepted_in_order():
@@ -53,7 +58,7 @@ def test_a_list_of_actions_is_accepted_in_order():
         SendToUser(user_id="bob", data="b"),
         SendToGroup(group="games", data="c", excluded=("c1",)),
     )
-    assert json.loads(outcome.response.body) == {
+    assert json.loads(outcome.body) == {
         "accepted": 3,
         "actions": {"sendToGroup": 2, "sendToUser": 1},
     }
@@ -197,6 +202,7 @@ def test_a_body_over_the_size_limit_is_a_413():
 
 
 def test_a_send_with_a_filter_is_planned_for_the_sdk_and_the_rest_for_the_binding():
+    gateway = FakeGateway()
     outcome = handle_broadcast(
         body(
             [
@@ -210,15 +216,19 @@ def test_a_send_with_a_filter_is_planned_for_the_sdk_and_the_rest_for_the_bindin
                     "filter": "'g1' in groups",
                 },
             ]
-        )
+        ),
+        gateway,
     )
-    assert outcome.response.status == 202
+    assert outcome.status == 202
     assert outcome.actions == (SendToGroup(group="lobby", data="plain"),)
-    assert outcome.filtered == (
-        FilteredSend(SendToAll(data="hi"), "userId ne 'bot'"),
-        FilteredSend(SendToUser(user_id="u", data="[1]", data_type=DataType.JSON), "'g1' in groups"),
-    )
-    assert json.loads(outcome.response.body) == {
+    assert gateway.sent == [
+        ("chat", FilteredSend(SendToAll(data="hi"), "userId ne 'bot'")),
+        (
+            "chat",
+            FilteredSend(SendToUser(user_id="u", data="[1]", data_type=DataType.JSON), "'g1' in groups"),
+        ),
+    ]
+    assert json.loads(outcome.body) == {
         "accepted": 3,
         "actions": {"sendToAll": 1, "sendToGroup": 1, "sendToUser": 1},
     }
@@ -253,8 +263,9 @@ def test_well_formed_filters_pass(odata):
     ],
 )
 def test_malformed_filters_are_refused_naming_the_field(odata, fragment):
-    outcome = handle_broadcast(body({"actionName": "sendToAll", "data": "x", "filter": odata}))
+    gateway = FakeGateway()
+    outcome = handle_broadcast(body({"actionName": "sendToAll", "data": "x", "filter": odata}), gateway)
     status, error = error_of(outcome)
     assert (status, error["field"]) == (400, "filter")
     assert fragment in error["message"]
-    assert outcome.filtered == ()
+    assert gateway.sent == []

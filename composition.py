@@ -1,0 +1,76 @@
+"""The composition root: the one place that builds what the functions depend on.
+
+``Dependencies`` holds the settings, the clock and the Web PubSub gateway,
+each built on first use, never at import: indexing the app reads no setting
+and loads no SDK. ``function_app`` makes one for the app; tests make their own
+with a plain dict of settings, a fixed clock and an in-memory gateway.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from blueprints.bindings import CONNECTION
+
+if TYPE_CHECKING:
+    from chat.settings import Settings
+    from routes.gateway import WebPubSubGateway
+
+
+def utc_now() -> datetime:
+    """The current time, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+class Dependencies:
+    """Settings, clock and gateway for the functions, built on first use and kept.
+
+    Azure restarts the app when its settings change, as does ``func start``,
+    so one read per process is enough. A malformed setting is not kept: the
+    error repeats on every call until it is fixed.
+    """
+
+    def __init__(
+        self,
+        env: Mapping[str, str] = os.environ,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        gateway: WebPubSubGateway | None = None,
+    ) -> None:
+        self._env = env
+        self._clock = clock
+        self._given_gateway = gateway
+        self._gateway = gateway
+        self._settings: Settings | None = None
+
+    def settings(self) -> Settings:
+        """The app settings; raises SettingsError naming a malformed one."""
+        if self._settings is None:
+            from chat.settings import Settings
+
+            self._settings = Settings.from_env(self._env)
+        return self._settings
+
+    def hub(self) -> str:
+        """The configured hub (for the gateway's calls)."""
+        return self.settings().hub
+
+    def now(self) -> datetime:
+        """The time an event is handled at."""
+        return self._clock()
+
+    def gateway(self) -> WebPubSubGateway:
+        """The gateway given at construction, or one on the service SDK."""
+        if self._gateway is None:
+            from adapters.webpubsub import SdkGateway
+
+            self._gateway = SdkGateway(CONNECTION, self._env)
+        return self._gateway
+
+    def reset(self) -> None:
+        """Forget the settings and the SDK gateway, as a restart after a settings change does."""
+        self._settings = None
+        self._gateway = self._given_gateway

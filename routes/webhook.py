@@ -1,0 +1,62 @@
+"""``/api/webpubsub``: the same events over plain HTTP, with the context binding.
+
+For a preflight or a failed validation the extension's own response is the
+answer. Otherwise the event goes to the same handlers as the trigger
+functions, and the webhook reply is built here: a connect reply as a JSON
+body, a user-event reply as a typed body, and the connection's merged states
+base64-encoded in ``ce-connectionState``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from chat.handlers import EventOutcome, handle_event
+from chat.settings import Settings
+from codec import strict_json
+from codec.events import InvalidEvent
+from codec.replies import ConnectReply, ErrorCode, ErrorReply, UserEventReply
+from codec.webhook import STATE_HEADER, ContextResponse, InvalidContext, encode_states, parse_context
+from routes.http import JSON, HttpAnswer, error_answer
+
+
+def handle_webhook(context: str | bytes | None, settings: Settings, now: datetime) -> HttpAnswer:
+    """Answer one webhook request from its ``webPubSubContext`` value."""
+    try:
+        parsed = parse_context(context)
+    except InvalidContext as err:
+        return error_answer(400, "invalid_context", str(err))
+    except InvalidEvent as err:
+        return _error(ErrorReply(ErrorCode.USER_ERROR, str(err)))
+    if isinstance(parsed, ContextResponse):
+        return HttpAnswer(parsed.status, parsed.body, parsed.headers)
+    outcome = handle_event(parsed, settings, now)
+    return _answer(outcome, parsed.context.states)
+
+
+def _answer(outcome: EventOutcome, current_states: Mapping[str, Any]) -> HttpAnswer:
+    reply = outcome.reply
+    if isinstance(reply, ErrorReply):
+        return _error(reply)
+    if reply is None:
+        return HttpAnswer(200, actions=outcome.actions)
+    headers: dict[str, str] = {}
+    if reply.states:
+        # The service replaces the connection's states with this header, so
+        # it carries the merged whole, as the extension's own reply does.
+        headers[STATE_HEADER] = encode_states({**current_states, **reply.states})
+    if isinstance(reply, ConnectReply):
+        body = reply.to_binding()
+        body.pop("states", None)
+        return HttpAnswer(
+            200, strict_json.dumps(body).encode(), {"Content-Type": JSON, **headers}, outcome.actions
+        )
+    assert isinstance(reply, UserEventReply)
+    content_type = reply.data_type.content_type
+    return HttpAnswer(200, reply.data.encode(), {"Content-Type": content_type, **headers}, outcome.actions)
+
+
+def _error(reply: ErrorReply) -> HttpAnswer:
+    return HttpAnswer(reply.code.http_status, reply.message.encode(), {"Content-Type": "text/plain"})
