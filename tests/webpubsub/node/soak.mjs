@@ -28,7 +28,8 @@ class Member {
     this.index = index;
     this.user = `u${index}`;
     this.room = `room${index % plan.rooms}`;
-    this.received = new Map(); // sender -> list of seq
+    this.received = new Map(); // sender -> list of seq, in arrival order
+    this.seen = new Map(); // sender -> set of seq
     this.latencies = [];
     this.sequenceIds = [];
     this.client = new WebPubSubClient({ getClientAccessUrl: () => accessUrl(this.user) });
@@ -40,8 +41,12 @@ class Member {
     const data = message.data;
     if (!data || data.type !== "message" || data.room !== this.room) return;
     const [sender, seq, sentAt] = data.text.split(":").map(Number);
-    if (!this.received.has(sender)) this.received.set(sender, []);
+    if (!this.received.has(sender)) {
+      this.received.set(sender, []);
+      this.seen.set(sender, new Set());
+    }
     this.received.get(sender).push(seq);
+    this.seen.get(sender).add(seq);
     this.latencies.push(Date.now() - sentAt);
   }
 
@@ -61,12 +66,21 @@ async function main() {
   await Promise.all(members.map((m) => m.client.start()));
   await Promise.all(members.map((m) => m.client.sendEvent("join", { room: m.room }, "json")));
   const started = Date.now();
-  const acked = members.map(() => 0);
+  // What each sender got an ack for. A send the SDK gives up on (its retries
+  // spent while a cut connection recovers) is unacknowledged, not lost.
+  const acked = members.map(() => new Set());
+  let unacknowledged = 0;
+  const failures = [];
   await Promise.all(
     members.map(async (m) => {
       for (let seq = 0; seq < perClient && Date.now() < deadline; seq++) {
-        await m.send(seq);
-        acked[m.index] = seq + 1;
+        try {
+          await m.send(seq);
+          acked[m.index].add(seq);
+        } catch (err) {
+          unacknowledged++;
+          if (failures.length < 5) failures.push(String(err && err.message ? err.message : err));
+        }
       }
     }),
   );
@@ -76,7 +90,10 @@ async function main() {
     members.every((m) =>
       members
         .filter((s) => s.room === m.room)
-        .every((s) => new Set(m.received.get(s.index) || []).size >= acked[s.index]),
+        .every((s) => {
+          const seen = m.seen.get(s.index) || new Set();
+          return [...acked[s.index]].every((q) => seen.has(q));
+        }),
     );
   while (!complete() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const seconds = (Date.now() - started) / 1000;
@@ -87,7 +104,7 @@ async function main() {
       const got = m.received.get(s.index) || [];
       delivered += got.length;
       const unique = new Set(got);
-      lost += Math.max(0, acked[s.index] - [...unique].filter((q) => q < acked[s.index]).length);
+      lost += [...acked[s.index]].filter((q) => !unique.has(q)).length;
       // A client's resend after a cut reaches the app twice (new ack id): the
       // app then sends it twice, and the member sees the same seq again.
       duplicates += got.length - unique.size;
@@ -103,7 +120,9 @@ async function main() {
       clients: plan.clients,
       rooms: plan.rooms,
       messages: perClient * plan.clients,
-      sent: acked.reduce((a, b) => a + b, 0),
+      sent: acked.reduce((a, b) => a + b.size, 0),
+      unacknowledged,
+      failures,
       delivered,
       lost,
       duplicates,

@@ -1,4 +1,4 @@
-"""Microsoft's Python client SDK against the whole app on the local host: a refusal is read, not retried.
+"""Microsoft's Python client SDK against the whole app on the local loop: a refusal is read, not retried.
 
 The SDK resends an event whose ack failed (three more times by default). A
 refusal is a successful reply, so the app handles the event once and the
@@ -19,7 +19,9 @@ from azure.messaging.webpubsubclient.models import (
     WebPubSubProtocolType,
 )
 
-from tests.localhost.conftest import Host, run
+import pytest
+
+from tests.end_to_end.conftest import Host, run
 
 WAIT = 10.0
 
@@ -49,11 +51,9 @@ class Replies:
             return reply
 
 
-def converse(url: str) -> Replies:
+def converse(url: str, protocol: WebPubSubProtocolType) -> Replies:
     """Send a refused message, then a good one, through the SDK; return what came back."""
-    client = WebPubSubClient(
-        url, protocol_type=WebPubSubProtocolType.JSON, ack_timeout=WAIT, start_timeout=WAIT
-    )
+    client = WebPubSubClient(url, protocol_type=protocol, ack_timeout=WAIT, start_timeout=WAIT)
     replies = Replies()
     client.subscribe(CallbackType.SERVER_MESSAGE, replies.add)
     client.open()
@@ -67,12 +67,14 @@ def converse(url: str) -> Replies:
     return replies
 
 
-def test_a_refused_message_reaches_the_app_once_and_its_reason_reaches_the_sdk():
+# The SDK's default is the reliable protocol; the plain JSON one must behave the same.
+@pytest.mark.parametrize("protocol", [WebPubSubProtocolType.JSON_RELIABLE, WebPubSubProtocolType.JSON])
+def test_a_refused_message_reaches_the_app_once_and_its_reason_reaches_the_sdk(protocol):
     async def scenario(host: Host) -> None:
         response = await host.negotiate("alice")
         assert response.status == 200
         url = (await response.json())["url"]
-        replies = await asyncio.to_thread(converse, url)
+        replies = await asyncio.to_thread(converse, url, protocol)
         refusals = [r for r in replies.items if r.get("type") == "error"]
         assert refusals == [
             {
