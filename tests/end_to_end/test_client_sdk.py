@@ -11,6 +11,7 @@ import asyncio
 import threading
 from typing import Any
 
+import pytest
 from azure.messaging.webpubsubclient import WebPubSubClient
 from azure.messaging.webpubsubclient.models import (
     CallbackType,
@@ -18,8 +19,6 @@ from azure.messaging.webpubsubclient.models import (
     WebPubSubDataType,
     WebPubSubProtocolType,
 )
-
-import pytest
 
 from tests.end_to_end.conftest import Host, run
 

@@ -1,6 +1,4 @@
-"""The app's SDK paths (presence, filtered sends) against the local host's REST subset."""
-
-import pytest
+"""The app's SDK paths (presence, filtered sends) through the local service's REST API."""
 
 from tests.end_to_end.conftest import run
 
