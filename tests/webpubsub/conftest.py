@@ -104,7 +104,9 @@ class Harness:
     handler: FakeHandler
     session: aiohttp.ClientSession
 
-    def token(self, user: str | None = "alice", roles: tuple[str, ...] = (), hub: str = HUB, host: str = "") -> str:
+    def token(
+        self, user: str | None = "alice", roles: tuple[str, ...] = (), hub: str = HUB, host: str = ""
+    ) -> str:
         endpoint = self.running.endpoint
         if host:
             endpoint = endpoint.replace("localhost", host)
@@ -124,7 +126,9 @@ class Harness:
         return await self.session.ws_connect(url, protocols=(protocol,) if protocol else (), max_msg_size=0)
 
 
-def handlers_to(url: str, system: frozenset[str] = ALL_SYSTEM, user: str = "*") -> dict[str, tuple[EventHandler, ...]]:
+def handlers_to(
+    url: str, system: frozenset[str] = ALL_SYSTEM, user: str = "*"
+) -> dict[str, tuple[EventHandler, ...]]:
     return {HUB: (EventHandler(url + "/events/{event}", system, user),)}
 
 

@@ -23,8 +23,13 @@ def _env() -> dict[str, str]:
 
 def test_help_names_the_connection_string_and_says_it_is_a_development_tool():
     out = subprocess.run(
-        [sys.executable, "-m", "tools.webpubsub", "--help"], cwd=ROOT, env=_env(), capture_output=True, text=True,
-        timeout=60, check=True,
+        [sys.executable, "-m", "tools.webpubsub", "--help"],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     ).stdout
     assert "WebPubSubConnectionString" in out
     assert "development only" in out
@@ -35,7 +40,11 @@ def test_help_names_the_connection_string_and_says_it_is_a_development_tool():
 def _start(*args: str) -> tuple[subprocess.Popen[str], list[str]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "tools.webpubsub", "--host", "127.0.0.1", "--port", "0", "--quiet", *args],
-        cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     lines = []
@@ -56,7 +65,9 @@ def test_the_command_prints_its_url_and_the_setting_to_use_answers_health_and_st
         url = lines[0].split(" at ")[1].split(" ")[0]
         assert any("Clients and servers use WebPubSubConnectionString" in line for line in lines)
         assert not any("AccessKey" in line for line in lines)
-        with urllib.request.urlopen(urllib.request.Request(url + "/api/health", method="HEAD"), timeout=10) as r:
+        with urllib.request.urlopen(
+            urllib.request.Request(url + "/api/health", method="HEAD"), timeout=10
+        ) as r:
             assert r.status == 200
     finally:
         process.send_signal(signal.SIGTERM)

@@ -26,7 +26,9 @@ def test_the_default_is_the_emulators_connection_string_on_localhost_8080(tmp_pa
 
 
 def test_local_settings_come_before_the_environment(tmp_path):
-    app = _app_dir(tmp_path, {"WebPubSubConnectionString": "Endpoint=http://localhost:9000;AccessKey=fromfile;"})
+    app = _app_dir(
+        tmp_path, {"WebPubSubConnectionString": "Endpoint=http://localhost:9000;AccessKey=fromfile;"}
+    )
     env = {"WebPubSubConnectionString": "Endpoint=http://localhost:9001;AccessKey=fromenv;"}
     settings = config.load(app, env)
     assert (settings.endpoint, settings.access_key) == ("http://localhost:9000", "fromfile")
@@ -82,7 +84,9 @@ def test_the_emulators_environment_form_configures_ordered_handlers():
     }
     hubs = config.hubs_from_environment(env)
     assert hubs["chat"] == (
-        EventHandler("http://localhost:7071/api/{hub}/{event}", frozenset({"connect", "disconnected"}), "message,join"),
+        EventHandler(
+            "http://localhost:7071/api/{hub}/{event}", frozenset({"connect", "disconnected"}), "message,join"
+        ),
         EventHandler("http://localhost:7072/all", frozenset(), "*"),
     )
     assert hubs["other_hub"] == (EventHandler("http://localhost:7073/x", frozenset({"connected"}), ""),)
@@ -111,7 +115,10 @@ def test_first_matching_handler_and_url_expansion():
 
 def test_the_command_line_form_replaces_the_environments():
     env = {"WebPubSub__Hubs__chat__EventHandlers__0__UrlTemplate": "http://env/x"}
-    options = ["chat=http://localhost:7071/api/{event} system=connect,connected user=*", "chat=http://other/y"]
+    options = [
+        "chat=http://localhost:7071/api/{event} system=connect,connected user=*",
+        "chat=http://other/y",
+    ]
     hubs = config.hubs_from_options(options)
     assert hubs == {
         "chat": (

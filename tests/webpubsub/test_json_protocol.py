@@ -59,12 +59,25 @@ def test_join_and_send_to_group_reach_members_with_from_user_and_no_echo_skips_t
                 await ws.send_json({"type": "joinGroup", "group": "g", "ackId": 1})
                 assert await receive_json(ws, "ack") == {"type": "ack", "ackId": 1, "success": True}
             await alice.send_json(
-                {"type": "sendToGroup", "group": "g", "dataType": "text", "data": "hi", "noEcho": True, "ackId": 2}
+                {
+                    "type": "sendToGroup",
+                    "group": "g",
+                    "dataType": "text",
+                    "data": "hi",
+                    "noEcho": True,
+                    "ackId": 2,
+                }
             )
             assert (await receive_json(alice, "ack"))["success"] is True
             got = await receive_json(bob, "message")
-            assert got == {"type": "message", "from": "group", "group": "g", "fromUserId": "alice",
-                           "dataType": "text", "data": "hi"}
+            assert got == {
+                "type": "message",
+                "from": "group",
+                "group": "g",
+                "fromUserId": "alice",
+                "dataType": "text",
+                "data": "hi",
+            }
             await bob.send_json({"type": "sendToGroup", "group": "g", "dataType": "json", "data": {"a": [1]}})
             assert (await receive_json(alice, "message"))["data"] == {"a": [1]}
             assert (await receive_json(bob, "message"))["data"] == {"a": [1]}
@@ -127,7 +140,9 @@ def test_a_user_event_goes_out_as_a_cloud_event_and_its_reply_comes_back_as_a_se
             h.handler.replies["hello"] = Reply(200, b'{"echo":true}', {"Content-Type": "application/json"})
             ws = await h.connect(JSON)
             connected = await receive_json(ws, "system")
-            await ws.send_json({"type": "event", "event": "hello", "dataType": "json", "data": {"n": 1}, "ackId": 1})
+            await ws.send_json(
+                {"type": "event", "event": "hello", "dataType": "json", "data": {"n": 1}, "ackId": 1}
+            )
             got = await receive_json(ws, "message")
             assert got == {"type": "message", "from": "server", "dataType": "json", "data": {"echo": True}}
             assert (await receive_json(ws, "ack"))["success"] is True
@@ -151,7 +166,9 @@ def test_binary_event_data_reaches_the_handler_as_bytes():
             await receive_json(ws, "system")
             raw = bytes(range(256))
             data = base64.b64encode(raw).decode()
-            await ws.send_json({"type": "event", "event": "bin", "dataType": "binary", "data": data, "ackId": 1})
+            await ws.send_json(
+                {"type": "event", "event": "bin", "dataType": "binary", "data": data, "ackId": 1}
+            )
             assert (await receive_json(ws, "ack"))["success"] is True
             event = h.handler.named("bin")[0]
             assert (event.headers["Content-Type"], event.body) == ("application/octet-stream", raw)
@@ -166,7 +183,9 @@ def test_a_failing_handler_is_acked_internal_server_error_without_its_text():
             h.handler.replies["hello"] = Reply(500, b"secret stack trace")
             ws = await h.connect(JSON)
             await receive_json(ws, "system")
-            await ws.send_json({"type": "event", "event": "hello", "dataType": "text", "data": "x", "ackId": 1})
+            await ws.send_json(
+                {"type": "event", "event": "hello", "dataType": "text", "data": "x", "ackId": 1}
+            )
             ack = await receive_json(ws, "ack")
             assert (ack["success"], ack["error"]["name"]) == (False, "InternalServerError")
             assert "secret" not in ack["error"]["message"]
@@ -180,14 +199,18 @@ def test_a_user_event_no_handler_takes_is_not_sent_and_acked_invocation_failed()
         async with harness(user="message,join") as h:
             ws = await h.connect(JSON)
             await receive_json(ws, "system")
-            await ws.send_json({"type": "event", "event": "other", "dataType": "text", "data": "x", "ackId": 1})
+            await ws.send_json(
+                {"type": "event", "event": "other", "dataType": "text", "data": "x", "ackId": 1}
+            )
             ack = await receive_json(ws, "ack")
             assert (ack["success"], ack["error"]["name"]) == (False, "InvocationFailed")
-            await ws.send_json({"type": "event", "event": "join", "dataType": "text", "data": "x", "ackId": 2})
+            await ws.send_json(
+                {"type": "event", "event": "join", "dataType": "text", "data": "x", "ackId": 2}
+            )
             assert (await receive_json(ws, "ack"))["success"] is True
-            assert [e.name for e in h.handler.events if e.headers["ce-type"].startswith("azure.webpubsub.user")] == [
-                "join"
-            ]
+            assert [
+                e.name for e in h.handler.events if e.headers["ce-type"].startswith("azure.webpubsub.user")
+            ] == ["join"]
             await ws.close()
 
     run(scenario)
@@ -200,7 +223,11 @@ def test_a_malformed_frame_ends_the_connection_with_a_disconnected_frame_and_eve
             await receive_json(ws, "system")
             await ws.send_str("not json")
             frame = await receive_json(ws)
-            assert frame == {"type": "system", "event": "disconnected", "message": "invalid message: the frame is not JSON"}
+            assert frame == {
+                "type": "system",
+                "event": "disconnected",
+                "message": "invalid message: the frame is not JSON",
+            }
             closing = await ws.receive()
             assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == 1000
             disconnected = await h.handler.wait_for("disconnected")
@@ -237,14 +264,23 @@ def test_the_connect_reply_sets_user_groups_roles_states_and_subprotocol():
     async def scenario():
         async with harness() as h:
             states = base64.b64encode(b'{"room":"lobby"}').decode()
-            reply = {"userId": "renamed", "groups": ["g"], "roles": ["webpubsub.sendToGroup"], "subprotocol": JSON}
-            h.handler.replies["connect"] = Reply(200, json.dumps(reply).encode(), {"ce-connectionState": states})
+            reply = {
+                "userId": "renamed",
+                "groups": ["g"],
+                "roles": ["webpubsub.sendToGroup"],
+                "subprotocol": JSON,
+            }
+            h.handler.replies["connect"] = Reply(
+                200, json.dumps(reply).encode(), {"ce-connectionState": states}
+            )
             url = f"{h.client_url()}?access_token={h.token('alice')}"
             ws = await h.session.ws_connect(url, protocols=(RELIABLE, JSON))
             assert ws.protocol == JSON
             frame = await receive_json(ws, "system")
             assert frame["userId"] == "renamed"
-            await ws.send_json({"type": "sendToGroup", "group": "g", "dataType": "text", "data": "to me", "ackId": 1})
+            await ws.send_json(
+                {"type": "sendToGroup", "group": "g", "dataType": "text", "data": "to me", "ackId": 1}
+            )
             assert (await receive_json(ws, "message"))["data"] == "to me"
             assert (await receive_json(ws, "ack"))["ackId"] == 1
             await ws.send_json({"type": "event", "event": "e", "dataType": "text", "data": "", "ackId": 2})

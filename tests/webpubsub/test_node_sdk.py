@@ -89,7 +89,9 @@ def test_the_node_sdk_joins_sends_to_a_group_and_sends_events(node, protocol):
             event = (await h.handler.wait_for("greet"))[0]
             assert (event.body, event.headers["ce-userId"]) == (b"hi", "alice")
             subprotocols = {tuple(e.json()["subprotocols"]) for e in h.handler.named("connect")}
-            expected = "json.reliable.webpubsub.azure.v1" if protocol == "reliable" else "json.webpubsub.azure.v1"
+            expected = (
+                "json.reliable.webpubsub.azure.v1" if protocol == "reliable" else "json.webpubsub.azure.v1"
+            )
             assert subprotocols == {(expected,)}
 
     run(scenario, timeout=90)

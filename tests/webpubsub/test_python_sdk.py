@@ -97,7 +97,9 @@ def test_a_cut_socket_recovers_with_no_message_lost_or_duplicated_on_the_reliabl
             await receiver.open()
             try:
                 await receiver.join_group("g")
-                receiver_id = next(c.id for c in h.running.service.all_connections() if c.user_id == "receiver")
+                receiver_id = next(
+                    c.id for c in h.running.service.all_connections() if c.user_id == "receiver"
+                )
                 sent = []
                 for n in range(60):
                     await sender.send_to_group("g", {"n": n}, WebPubSubDataType.JSON)

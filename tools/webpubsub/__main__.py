@@ -69,7 +69,8 @@ def parser() -> argparse.ArgumentParser:
         "--grace-seconds",
         type=float,
         default=Limits.grace_seconds,
-        help=f"how long a reliable connection waits for its client to reconnect (default {Limits.grace_seconds:g})",
+        help="how long a reliable connection waits for its client to reconnect "
+        f"(default {Limits.grace_seconds:g})",
     )
     p.add_argument(
         "--resend-messages",
@@ -106,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
 async def _serve(
     settings: config.Settings, host: str, port: int | None, limits: Limits, *, key_file: Path | None
 ) -> None:
+    # Handlers first: whoever reads the banner may signal at once.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     running = await start(settings, host, port, limits)
     source = config.connection_string(APP_DIR, os.environ)[1]
     print(f"Local Web PubSub service at {running.url} (a development tool).", flush=True)
@@ -117,20 +123,18 @@ async def _serve(
         print(f"Random access key: the connection string is in {key_file}.", flush=True)
     else:
         print(
-            f"Clients and servers use {config.CONNECTION_SETTING} (from {source}) with Endpoint={running.endpoint}.",
+            f"Clients and servers use {config.CONNECTION_SETTING} (from {source}) "
+            f"with Endpoint={running.endpoint}.",
             flush=True,
         )
     for hub, handlers in settings.hubs.items():
         for h in handlers:
             print(
-                f"Hub {hub}: events {sorted(h.system_events)} + user {h.user_events or '(none)'} -> {h.url_template}",
+                f"Hub {hub}: events {sorted(h.system_events)} + user {h.user_events or '(none)'} "
+                f"-> {h.url_template}",
                 flush=True,
             )
     print("Ctrl+C stops it.", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     await running.stop()
 

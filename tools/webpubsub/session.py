@@ -84,7 +84,7 @@ class Session:
         return self._ws is ws
 
     async def attach(self, ws: web.WebSocketResponse, request: web.Request, user_id: str | None) -> None:
-        """Put the connection on ``ws``: send ``connected`` and, on a resumed one, resend what is unacknowledged."""
+        """Put the connection on ``ws``: send ``connected``, then resend what is unacknowledged."""
         async with self._lock:
             old_request = self._request
             self._ws, self._request = ws, request
