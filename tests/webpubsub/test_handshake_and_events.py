@@ -263,7 +263,9 @@ def test_a_frame_one_byte_past_1_mb_closes_the_connection_with_1009():
             closing = await ws.receive()
             assert (closing.type, closing.data) == (aiohttp.WSMsgType.CLOSE, 1009)
             disconnected = await h.handler.wait_for("disconnected")
-            assert disconnected[0].json() == {"reason": "a message was larger than 1048576 bytes"}
+            assert disconnected[0].json() == {
+                "reason": "The client message is too large (over 1048576 bytes)."
+            }
             assert h.handler.named("big") == []
 
     run(scenario)

@@ -194,7 +194,7 @@ def test_a_failing_handler_is_acked_internal_server_error_without_its_text():
     run(scenario)
 
 
-def test_a_user_event_no_handler_takes_is_not_sent_and_acked_invocation_failed():
+def test_a_user_event_no_handler_takes_is_not_sent_and_acked_internal_server_error():
     async def scenario():
         async with harness(user="message,join") as h:
             ws = await h.connect(JSON)
@@ -203,47 +203,61 @@ def test_a_user_event_no_handler_takes_is_not_sent_and_acked_invocation_failed()
                 {"type": "event", "event": "other", "dataType": "text", "data": "x", "ackId": 1}
             )
             ack = await receive_json(ws, "ack")
-            assert (ack["success"], ack["error"]["name"]) == (False, "InvocationFailed")
+            assert (ack["success"], ack["error"]["name"]) == (False, "InternalServerError")
+            assert ack["error"]["message"] == "no event handler takes the event 'other'"
             await ws.send_json(
-                {"type": "event", "event": "join", "dataType": "text", "data": "x", "ackId": 2}
+                {"type": "event", "event": "JOIN", "dataType": "text", "data": "x", "ackId": 2}
             )
             assert (await receive_json(ws, "ack"))["success"] is True
-            assert [
+            user_events = [
                 e.name for e in h.handler.events if e.headers["ce-type"].startswith("azure.webpubsub.user")
-            ] == ["join"]
+            ]
+            assert user_events == ["JOIN"]
             await ws.close()
 
     run(scenario)
 
 
-def test_a_malformed_frame_ends_the_connection_with_a_disconnected_frame_and_event():
+def test_a_frame_that_is_not_json_closes_the_connection_with_1007_and_a_disconnected_event():
     async def scenario():
         async with harness() as h:
             ws = await h.connect(JSON)
             await receive_json(ws, "system")
             await ws.send_str("not json")
-            frame = await receive_json(ws)
-            assert frame == {
-                "type": "system",
-                "event": "disconnected",
-                "message": "invalid message: the frame is not JSON",
-            }
+            reason = "The client message is not a valid JSON protocol message."
+            assert await receive_json(ws) == {"type": "system", "event": "disconnected", "message": reason}
             closing = await ws.receive()
-            assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == 1000
+            assert (closing.type, closing.data, closing.extra) == (aiohttp.WSMsgType.CLOSE, 1007, reason)
             disconnected = await h.handler.wait_for("disconnected")
-            assert disconnected[0].json() == {"reason": "invalid message: the frame is not JSON"}
+            assert disconnected[0].json() == {"reason": reason}
 
     run(scenario)
 
 
-def test_an_error_without_an_ack_id_closes_the_connection_with_the_reason():
+def test_a_binary_frame_on_the_json_protocol_closes_the_connection_with_1003():
+    async def scenario():
+        async with harness() as h:
+            ws = await h.connect(JSON)
+            await receive_json(ws, "system")
+            await ws.send_bytes(b'{"type":"ping"}')
+            assert (await receive_json(ws))["message"] == "The JSON subprotocol requires text messages."
+            closing = await ws.receive()
+            assert (closing.type, closing.data) == (aiohttp.WSMsgType.CLOSE, 1003)
+
+    run(scenario)
+
+
+def test_a_failed_request_without_an_ack_id_leaves_the_connection_open():
     async def scenario():
         async with harness() as h:
             ws = await h.connect(JSON)
             await receive_json(ws, "system")
             await ws.send_json({"type": "joinGroup", "group": "g"})
-            frame = await receive_json(ws)
-            assert frame["event"] == "disconnected" and frame["message"].startswith("Forbidden: ")
+            await ws.send_str('{"type":"ping"}')
+            assert await receive_json(ws) == {"type": "pong"}
+            conn = h.running.service.all_connections()[0]
+            assert conn.groups == set()
+            await ws.close()
 
     run(scenario)
 

@@ -143,7 +143,11 @@ def test_the_resend_buffer_holds_its_bound_and_one_message_past_it_ends_the_conn
             assert h.running.service.connection("chat", cid) is not None
             await _send_server(h, cid, "one too many")
             disconnected = await h.handler.wait_for("disconnected")
-            assert disconnected[0].json()["reason"].startswith("more than 3 messages")
+            assert (
+                disconnected[0]
+                .json()["reason"]
+                .startswith("the reliable message buffer is full: more than 3")
+            )
             frames = [await receive_json(ws) for _ in range(4)]
             assert frames[-1]["event"] == "disconnected"
             closing = await ws.receive()

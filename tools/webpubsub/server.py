@@ -25,6 +25,7 @@ def _add_rest_routes(app: web.Application, service: Service, endpoint: str, acce
     except ModuleNotFoundError as err:
         if err.name != "tools.webpubsub.rest":
             raise
+
         # Until the REST module lands: answer the health check the run script probes.
         async def health(_: web.Request) -> web.Response:
             return web.Response(status=200)
