@@ -141,3 +141,28 @@ def test_the_command_line_form_replaces_the_environments():
 def test_a_bad_command_line_handler_is_a_clear_error(option, message):
     with pytest.raises(ConfigError, match=message):
         config.parse_handler_option(option)
+
+
+def test_user_event_patterns_take_wildcards_and_any_case():
+    handler = EventHandler("http://x", frozenset(), "chat.*, Ping?")
+    assert handler.takes("user", "chat.message") and handler.takes("user", "CHAT.join")
+    assert handler.takes("user", "pings") and not handler.takes("user", "ping")
+    assert not handler.takes("user", "message")
+    assert EventHandler("http://x", frozenset({"connect"})).takes("system", "Connect")
+
+
+def test_the_url_template_expands_hub_and_event_escaped_in_any_case():
+    handler = EventHandler("http://x/{Hub}/api/{EVENT}?h={hub}")
+    assert handler.url("my hub", "a/b") == "http://x/my%20hub/api/a%2Fb?h=my%20hub"
+
+
+def test_the_default_hubs_handlers_serve_hubs_configured_with_none():
+    env = {
+        "WebPubSub__Hubs___default__EventHandlers__0__UrlTemplate": "http://catch/all",
+        "WebPubSub__Hubs___default__EventHandlers__0__EventPattern": "*",
+        "WebPubSub__Hubs__chat__EventHandlers__0__UrlTemplate": "http://chat/only",
+        "WebPubSub__Hubs__chat__EventHandlers__0__EventPattern": "*",
+    }
+    settings = config.Settings("http://localhost:8080", "k", config.hubs_from_environment(env))
+    assert settings.handler_for("chat", "user", "m").url_template == "http://chat/only"
+    assert settings.handler_for("anything", "user", "m").url_template == "http://catch/all"

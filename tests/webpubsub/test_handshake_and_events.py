@@ -269,3 +269,50 @@ def test_a_frame_one_byte_past_1_mb_closes_the_connection_with_1009():
             assert h.handler.named("big") == []
 
     run(scenario)
+
+
+def test_a_raw_client_no_handler_hears_is_closed():
+    async def scenario():
+        async with harness(user="") as h:
+            ws = await h.connect(None)
+            await ws.send_str("anyone?")
+            closing = await ws.receive()
+            assert (closing.type, closing.data) == (aiohttp.WSMsgType.CLOSE, 1000)
+            assert closing.extra == "no event handler takes the message event"
+            disconnected = await h.handler.wait_for("disconnected")
+            assert disconnected[0].json() == {"reason": "no event handler takes the message event"}
+
+    run(scenario)
+
+
+def test_user_events_carry_the_subprotocol_and_the_signature():
+    async def scenario():
+        async with harness() as h:
+            ws = await h.connect(JSON)
+            await receive_json(ws, "system")
+            await ws.send_json({"type": "event", "event": "hello", "data": 1, "ackId": 1})
+            await receive_json(ws, "ack")
+            event = h.handler.named("hello")[0]
+            assert event.headers["ce-subprotocol"] == JSON
+            assert event.headers["ce-signature"].startswith("sha256=")
+            assert event.headers["ce-awpsversion"] == "1.0"
+            await ws.close()
+
+    run(scenario)
+
+
+def test_a_handler_without_options_may_pass_the_check_on_get():
+    async def scenario():
+        async with harness() as h:
+            h.handler.options_status = 404
+            ws = await h.connect(JSON)
+            await receive_json(ws, "system")
+            await ws.close()
+            await h.handler.wait_for("disconnected")
+            assert [p for p, _ in h.handler.gets] == [
+                "/events/connect",
+                "/events/connected",
+                "/events/disconnected",
+            ]
+
+    run(scenario)

@@ -183,3 +183,17 @@ def test_a_client_close_frame_ends_a_reliable_connection_at_once():
             assert len(h.handler.named("disconnected")) == 1
 
     run(scenario)
+
+
+def test_a_client_close_with_another_code_than_1000_leaves_a_reliable_connection_resumable():
+    async def scenario():
+        async with harness(limits=Limits(grace_seconds=30)) as h:
+            ws, connected = await _open(h)
+            await ws.close(code=1001)
+            await _wait_detached(h, connected["connectionId"])
+            again = await _resume(h, connected)
+            assert (await receive_json(again, "system"))["connectionId"] == connected["connectionId"]
+            assert h.handler.named("disconnected") == []
+            await again.close()
+
+    run(scenario)
