@@ -28,6 +28,8 @@ def test_a_json_client_gets_connected_with_its_ids_and_the_handler_gets_connect_
             assert connect.headers["ce-userId"] == "alice"
             body = connect.json()
             assert body["claims"]["sub"] == ["alice"]
+            assert body["claims"]["aud"] == [f"{h.running.endpoint}/client/hubs/chat"]
+            assert {"iat", "exp"} <= set(body["claims"])
             assert body["subprotocols"] == [JSON]
             assert body["clientCertificates"] == []
             assert "access_token" not in body["query"]

@@ -85,7 +85,7 @@ class ClientEndpoint:
         except jwt.InvalidTokenError as err:
             return web.Response(status=401, text=f"invalid access token: {_why(err)}")
         connection_id = secrets.token_urlsafe(16)
-        outcome = await self._connect(request, hub, connection_id, identity, offered)
+        outcome = await self._connect(request, hub, connection_id, identity, token, offered)
         if isinstance(outcome, web.Response):
             return outcome
         session = Session(
@@ -151,6 +151,7 @@ class ClientEndpoint:
         hub: str,
         connection_id: str,
         identity: tokens.Identity,
+        token: str,
         offered: list[str],
     ) -> _Accepted | web.Response:
         """Send ``connect`` (when a handler takes it) and apply its reply."""
@@ -164,17 +165,12 @@ class ClientEndpoint:
         )
         reply: Mapping[str, object] = {}
         if self.sender.takes(hub, "system", "connect"):
-            claims: dict[str, list[str]] = {}
-            if identity.user_id:
-                claims["sub"] = [identity.user_id]
-            if identity.roles:
-                claims["role"] = list(identity.roles)
             query = {k: request.query.getall(k) for k in request.query if k != "access_token"}
             headers: dict[str, list[str]] = {}
             for name, value in request.headers.items():
                 if name.lower() not in PRIVATE_HEADERS:
                     headers.setdefault(name, []).append(value)
-            body = events.connect_body(claims, query, headers, offered)
+            body = events.connect_body(_claims(token), query, headers, offered)
             ctx = Context(hub, connection_id, identity.user_id)
             answer = await self.sender.send(ctx, "system", "connect", body, "application/json")
             if not answer.ok:
@@ -373,6 +369,16 @@ class ClientEndpoint:
     @staticmethod
     def _context(conn: Connection) -> Context:
         return Context(conn.hub, conn.id, conn.user_id, dict(conn.states), conn.protocol)
+
+
+def _claims(token: str) -> dict[str, list[str]]:
+    """A verified token's claims as the connect event carries them: each a list of strings."""
+    claims = jwt.decode(token, options={"verify_signature": False})
+    out: dict[str, list[str]] = {}
+    for name, value in claims.items():
+        values = value if isinstance(value, list) else [value]
+        out[name] = [v if isinstance(v, str) else json.dumps(v) for v in values]
+    return out
 
 
 def _bearer(header: str) -> str:
