@@ -89,3 +89,15 @@ def test_a_random_key_goes_to_a_file_only_its_owner_reads_never_to_the_console(t
         assert process.wait(timeout=30) == 0
         assert process.stderr is not None
         assert key not in process.stderr.read()
+
+
+def test_the_banner_shows_each_handler_without_its_query_which_may_hold_a_function_key():
+    process, lines = _start(
+        "--event-handler", "chat=http://localhost:7071/api/{event}?code=SECRET system=connect user=*"
+    )
+    try:
+        assert "Hub chat: events ['connect'] + user * -> http://localhost:7071/api/{event}?..." in lines
+        assert not any("SECRET" in line for line in lines)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0

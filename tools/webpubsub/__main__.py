@@ -83,6 +83,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the service until Ctrl+C or SIGTERM; the exit status (2 for a bad configuration)."""
     args = parser().parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO, format="%(asctime)s %(name)s: %(message)s"
@@ -131,12 +132,18 @@ async def _serve(
         for h in handlers:
             print(
                 f"Hub {hub}: events {sorted(h.system_events)} + user {h.user_events or '(none)'} "
-                f"-> {h.url_template}",
+                f"-> {_without_query(h.url_template)}",
                 flush=True,
             )
     print("Ctrl+C stops it.", flush=True)
     await stop.wait()
     await running.stop()
+
+
+def _without_query(url: str) -> str:
+    """A URL fit for the console: its query may hold a function key."""
+    base, sep, _ = url.partition("?")
+    return base + ("?..." if sep else "")
 
 
 if __name__ == "__main__":

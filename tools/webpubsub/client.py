@@ -66,6 +66,7 @@ class ClientEndpoint:
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        """``GET /client/hubs/{hub}``: a new connection, or a reliable one resuming."""
         hub = request.match_info["hub"]
         if not HUB_NAME.match(hub):
             return web.Response(status=400, text="invalid hub name")

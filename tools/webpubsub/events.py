@@ -82,6 +82,7 @@ class Answer:
 
     @property
     def ok(self) -> bool:
+        """Whether the handler answered with a 2xx status."""
         return 200 <= self.status < 300
 
 
@@ -152,6 +153,7 @@ class EventSender:
         self._refused: dict[str, float] = {}
 
     async def close(self) -> None:
+        """Close the HTTP client the events go out on."""
         if self._session is not None:
             await self._session.close()
             self._session = None

@@ -49,6 +49,7 @@ class Running:
 
     @property
     def connection_string(self) -> str:
+        """The connection string of this service (it holds the key: never log it)."""
         return f"Endpoint={self.endpoint};AccessKey={self.access_key};Version=1.0;"
 
     def cut(self, hub: str, connection_id: str) -> bool:

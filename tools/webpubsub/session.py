@@ -85,9 +85,11 @@ class Session:
 
     @property
     def attached(self) -> bool:
+        """Whether the connection has a socket now."""
         return self._ws is not None
 
     def owns(self, ws: web.WebSocketResponse) -> bool:
+        """Whether ``ws`` is the connection's current socket."""
         return self._ws is ws
 
     async def attach(self, ws: web.WebSocketResponse, request: web.Request, user_id: str | None) -> None:
@@ -111,6 +113,7 @@ class Session:
                 await self._send(text)
 
     def token_matches(self, token: str) -> bool:
+        """Whether ``token`` is the reconnection token last issued (compared in constant time)."""
         return self.reconnection_token is not None and hmac.compare_digest(self.reconnection_token, token)
 
     async def detached(
@@ -197,6 +200,7 @@ class Session:
         return ack_id in self._acks
 
     def remember(self, ack_id: int) -> None:
+        """Record a request that succeeded, so that its ackId answers ``Duplicate`` from now on."""
         self._acks[ack_id] = None
         if len(self._acks) > REMEMBERED_ACK_IDS:
             self._acks.popitem(last=False)
