@@ -96,11 +96,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.random_key:
         settings = replace(settings, access_key=secrets.token_urlsafe(33))
     limits = Limits(grace_seconds=args.grace_seconds, resend_messages=args.resend_messages)
+    endpoint = urlsplit(settings.endpoint)
+    host = args.host or endpoint.hostname or "localhost"
+    port = args.port if args.port is not None else endpoint.port or 80
     try:
-        host = args.host or urlsplit(settings.endpoint).hostname or "localhost"
         asyncio.run(_serve(settings, host, args.port, limits, key_file=args.random_key))
     except OSError as err:
-        print(f"error: cannot listen: {err.strerror or err}", file=sys.stderr)
+        print(f"error: cannot listen on {host}:{port}: {err.strerror or err}", file=sys.stderr)
         return 1
     return 0
 
