@@ -197,3 +197,16 @@ def test_a_client_close_with_another_code_than_1000_leaves_a_reliable_connection
             await again.close()
 
     run(scenario)
+
+
+def test_resuming_with_a_non_ascii_token_is_refused_like_any_wrong_token():
+    async def scenario():
+        async with harness() as h:
+            ws, connected = await _open(h)
+            again = await _resume(h, dict(connected, reconnectionToken="é"))
+            assert (await receive_json(again, "system"))[
+                "message"
+            ] == "The connection could not be recovered."
+            await ws.close()
+
+    run(scenario)

@@ -198,6 +198,7 @@ class ClientEndpoint:
         if not isinstance(chosen, str) or not chosen:
             chosen = next((p for p in offered if p in frames.BUILT_IN), None)
         kind: Kind = "reliable" if chosen == frames.RELIABLE else "json" if chosen == frames.JSON else "raw"
+        # A reply's userId and roles replace the token's; its groups add to the token's.
         return _Accepted(
             user_id=user_id if isinstance(user_id, str) and user_id else None,
             roles=set(_strings(roles)) if isinstance(roles, list) else accepted.roles,

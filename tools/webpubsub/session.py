@@ -114,7 +114,8 @@ class Session:
 
     def token_matches(self, token: str) -> bool:
         """Whether ``token`` is the reconnection token last issued (compared in constant time)."""
-        return self.reconnection_token is not None and hmac.compare_digest(self.reconnection_token, token)
+        expected = self.reconnection_token
+        return expected is not None and hmac.compare_digest(expected.encode(), token.encode())
 
     async def detached(
         self, ws: web.WebSocketResponse, reason: str, recoverable: bool, code: int = NORMAL
