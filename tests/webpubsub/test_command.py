@@ -37,9 +37,22 @@ def test_help_names_the_connection_string_and_says_it_is_a_development_tool():
     assert "--event-handler" in out and "--port" in out
 
 
-def _start(*args: str) -> tuple[subprocess.Popen[str], list[str]]:
+def _start(app_dir: Path, *args: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """The command on a free port, reading an app directory with no local.settings.json."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tools.webpubsub", "--host", "127.0.0.1", "--port", "0", "--quiet", *args],
+        [
+            sys.executable,
+            "-m",
+            "tools.webpubsub",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--quiet",
+            "--app-dir",
+            str(app_dir),
+            *args,
+        ],
         cwd=ROOT,
         env=_env(),
         stdout=subprocess.PIPE,
@@ -58,12 +71,16 @@ def _start(*args: str) -> tuple[subprocess.Popen[str], list[str]]:
     return process, lines
 
 
-def test_the_command_prints_its_url_and_the_setting_to_use_answers_health_and_stops_on_sigterm():
-    process, lines = _start()
+def test_the_command_prints_its_url_and_the_setting_to_use_answers_health_and_stops_on_sigterm(tmp_path):
+    process, lines = _start(tmp_path)
     try:
         assert lines[0].startswith("Local Web PubSub service at http://127.0.0.1:")
         url = lines[0].split(" at ")[1].split(" ")[0]
-        assert any("Clients and servers use WebPubSubConnectionString" in line for line in lines)
+        assert any(
+            "Clients and servers use WebPubSubConnectionString (from the emulator's default "
+            "connection string)" in line
+            for line in lines
+        )
         assert not any("AccessKey" in line for line in lines)
         with urllib.request.urlopen(
             urllib.request.Request(url + "/api/health", method="HEAD"), timeout=10
@@ -76,7 +93,7 @@ def test_the_command_prints_its_url_and_the_setting_to_use_answers_health_and_st
 
 def test_a_random_key_goes_to_a_file_only_its_owner_reads_never_to_the_console(tmp_path):
     key_file = tmp_path / "connection-string"
-    process, lines = _start("--random-key", str(key_file))
+    process, lines = _start(tmp_path, "--random-key", str(key_file))
     key = "unread"
     try:
         text = key_file.read_text()
@@ -91,9 +108,11 @@ def test_a_random_key_goes_to_a_file_only_its_owner_reads_never_to_the_console(t
         assert key not in process.stderr.read()
 
 
-def test_the_banner_shows_each_handler_without_its_query_which_may_hold_a_function_key():
+def test_the_banner_shows_each_handler_without_its_query_which_may_hold_a_function_key(tmp_path):
     process, lines = _start(
-        "--event-handler", "chat=http://localhost:7071/api/{event}?code=SECRET system=connect user=*"
+        tmp_path,
+        "--event-handler",
+        "chat=http://localhost:7071/api/{event}?code=SECRET system=connect user=*",
     )
     try:
         assert "Hub chat: events ['connect'] + user * -> http://localhost:7071/api/{event}?..." in lines
@@ -103,7 +122,7 @@ def test_the_banner_shows_each_handler_without_its_query_which_may_hold_a_functi
         assert process.wait(timeout=30) == 0
 
 
-def test_a_taken_port_is_a_clear_error_and_exit_status_1():
+def test_a_taken_port_is_a_clear_error_and_exit_status_1(tmp_path):
     import socket
 
     with socket.socket() as taken:
@@ -111,7 +130,17 @@ def test_a_taken_port_is_a_clear_error_and_exit_status_1():
         taken.listen()
         port = taken.getsockname()[1]
         done = subprocess.run(
-            [sys.executable, "-m", "tools.webpubsub", "--host", "127.0.0.1", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "tools.webpubsub",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--app-dir",
+                str(tmp_path),
+            ],
             cwd=ROOT,
             env=_env(),
             capture_output=True,
@@ -120,3 +149,23 @@ def test_a_taken_port_is_a_clear_error_and_exit_status_1():
         )
     assert done.returncode == 1
     assert f"error: cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
+
+
+def test_a_connection_string_for_another_machine_is_refused_without_naming_its_key():
+    env = _env()
+    env["WebPubSubConnectionString"] = (
+        "Endpoint=https://example.webpubsub.azure.com;AccessKey=SECRETKEY;Version=1.0;"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.webpubsub"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if (ROOT / "local.settings.json").exists():
+        return  # that file's connection string comes first; nothing to check here
+    assert done.returncode == 2
+    assert "WebPubSubConnectionString's Endpoint is not this machine" in done.stderr
+    assert "SECRETKEY" not in done.stderr + done.stdout

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from tools.webpubsub import config
 from tools.webpubsub.server import start
 from tools.webpubsub.session import Limits
+from tools.webpubsub.tokens import LOOPBACK
 
 APP_DIR = Path(__file__).resolve().parents[2]
 
@@ -78,6 +79,12 @@ def parser() -> argparse.ArgumentParser:
         default=Limits.resend_messages,
         help=f"unacknowledged messages a reliable connection keeps (default {Limits.resend_messages})",
     )
+    p.add_argument(
+        "--app-dir",
+        type=Path,
+        default=APP_DIR,
+        help="the Functions app whose local.settings.json to read (default: this repository's)",
+    )
     p.add_argument("--quiet", action="store_true", help="log warnings only, not each event")
     return p
 
@@ -89,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.WARNING if args.quiet else logging.INFO, format="%(asctime)s %(name)s: %(message)s"
     )
     try:
-        settings = config.load(APP_DIR, os.environ, args.event_handler)
+        settings = config.load(args.app_dir, os.environ, args.event_handler)
     except config.ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -97,10 +104,18 @@ def main(argv: list[str] | None = None) -> int:
         settings = replace(settings, access_key=secrets.token_urlsafe(33))
     limits = Limits(grace_seconds=args.grace_seconds, resend_messages=args.resend_messages)
     endpoint = urlsplit(settings.endpoint)
+    if args.host is None and (endpoint.hostname or "").lower() not in LOOPBACK:
+        # Most likely a real resource's connection string: this service is not that resource.
+        print(
+            f"error: {config.CONNECTION_SETTING}'s Endpoint is not this machine (localhost): "
+            "use the emulator's connection string, or give --host to serve anyway",
+            file=sys.stderr,
+        )
+        return 2
     host = args.host or endpoint.hostname or "localhost"
     port = args.port if args.port is not None else endpoint.port or 80
     try:
-        asyncio.run(_serve(settings, host, args.port, limits, key_file=args.random_key))
+        asyncio.run(_serve(settings, host, args.port, limits, key_file=args.random_key, app_dir=args.app_dir))
     except OSError as err:
         print(f"error: cannot listen on {host}:{port}: {err.strerror or err}", file=sys.stderr)
         return 1
@@ -108,7 +123,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _serve(
-    settings: config.Settings, host: str, port: int | None, limits: Limits, *, key_file: Path | None
+    settings: config.Settings,
+    host: str,
+    port: int | None,
+    limits: Limits,
+    *,
+    key_file: Path | None,
+    app_dir: Path,
 ) -> None:
     # Handlers first: whoever reads the banner may signal at once.
     stop = asyncio.Event()
@@ -116,7 +137,7 @@ async def _serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     running = await start(settings, host, port, limits)
-    source = config.connection_string(APP_DIR, os.environ)[1]
+    source = config.connection_string(app_dir, os.environ)[1]
     print(f"Local Web PubSub service at {running.url} (a development tool).", flush=True)
     if key_file is not None:
         # The key is a secret: it goes to a file only its owner reads, never to the console.
