@@ -9,8 +9,10 @@ import os
 import secrets
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from tools.webpubsub import config
@@ -18,6 +20,7 @@ from tools.webpubsub.server import start
 from tools.webpubsub.session import Limits
 from tools.webpubsub.tokens import LOOPBACK
 
+_Number = TypeVar("_Number", int, float)
 APP_DIR = Path(__file__).resolve().parents[2]
 
 DESCRIPTION = f"""\
@@ -38,6 +41,18 @@ to {config.DEFAULT_HANDLER_URL}. The emulator's environment form
   WebPubSub__Hubs__<hub>__EventHandlers__<i>__UrlTemplate, ...__SystemEvents__<j>, ...__EventPattern
 is read too; --event-handler replaces both.
 """
+
+
+def _positive(kind: type[_Number]) -> Callable[[str], _Number]:
+    """An argparse type: a number above zero."""
+
+    def parse(text: str) -> _Number:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} is not above zero")
+        return value
+
+    return parse
 
 
 def parser() -> argparse.ArgumentParser:
@@ -68,14 +83,14 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--grace-seconds",
-        type=float,
+        type=_positive(float),
         default=Limits.grace_seconds,
         help="how long a reliable connection waits for its client to reconnect "
         f"(default {Limits.grace_seconds:g})",
     )
     p.add_argument(
         "--resend-messages",
-        type=int,
+        type=_positive(int),
         default=Limits.resend_messages,
         help=f"unacknowledged messages a reliable connection keeps (default {Limits.resend_messages})",
     )
