@@ -31,6 +31,7 @@ log = logging.getLogger("webpubsub.events")
 
 EVENT_TIMEOUT_SECONDS = 30
 RECHECK_REFUSED_SECONDS = 60
+MAX_EVENTS_IN_FLIGHT = 1000
 CONTENT_TYPES = {"text": "text/plain", "json": "application/json", "binary": "application/octet-stream"}
 
 
@@ -265,5 +266,9 @@ class EventSender:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=EVENT_TIMEOUT_SECONDS))
+            # aiohttp allows 100 requests in flight by default: hundreds of clients may have events out.
+            connector = aiohttp.TCPConnector(limit=MAX_EVENTS_IN_FLIGHT)
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=aiohttp.ClientTimeout(total=EVENT_TIMEOUT_SECONDS)
+            )
         return self._session
