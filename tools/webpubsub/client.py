@@ -24,7 +24,7 @@ import aiohttp
 import jwt
 from aiohttp import web
 
-from tools.webpubsub import events, frames, tokens
+from tools.webpubsub import events, frames, permissions, tokens
 from tools.webpubsub.events import Context, EventSender
 from tools.webpubsub.session import GONE, NORMAL, Kind, Limits, Session
 from tools.webpubsub.state import Connection, DataType, Message, Service
@@ -303,7 +303,7 @@ class ClientEndpoint:
         """Carry out a request; the ack error's name and message when it fails."""
         group = request.group or ""
         if request.type in ("joinGroup", "leaveGroup"):
-            if not conn.may("joinLeaveGroup", group):
+            if not permissions.allowed(conn, "joinLeaveGroup", group):
                 return "Forbidden", f"no permission to join or leave group {group[:128]!r}"
             if request.type == "joinGroup":
                 self.service.join(conn, group)
@@ -311,7 +311,7 @@ class ClientEndpoint:
                 self.service.leave(conn, group)
             return None
         if request.type == "sendToGroup":
-            if not conn.may("sendToGroup", group):
+            if not permissions.allowed(conn, "sendToGroup", group):
                 return "Forbidden", f"no permission to send to group {group[:128]!r}"
             targets = [
                 c for c in self.service.in_group(conn.hub, group) if not (request.no_echo and c is conn)
