@@ -51,6 +51,8 @@ class FakeHandler:
 
     def __init__(self) -> None:
         self.options: list[tuple[str, str]] = []
+        self.gets: list[tuple[str, str]] = []
+        self.options_status = 200
         self.events: list[Event] = []
         self.replies: dict[str, Reply] = {}
         self.allow = True
@@ -61,6 +63,7 @@ class FakeHandler:
     async def start(self) -> None:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_route("OPTIONS", "/{tail:.*}", self._options)
+        app.router.add_get("/{tail:.*}", self._get)
         app.router.add_post("/{tail:.*}", self._post)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -76,6 +79,16 @@ class FakeHandler:
     async def _options(self, request: web.Request) -> web.Response:
         origin = request.headers.get("WebHook-Request-Origin", "")
         self.options.append((request.path_qs, origin))
+        if self.options_status != 200:
+            return web.Response(status=self.options_status)
+        return self._allowed(origin)
+
+    async def _get(self, request: web.Request) -> web.Response:
+        origin = request.headers.get("WebHook-Request-Origin", "")
+        self.gets.append((request.path_qs, origin))
+        return self._allowed(origin)
+
+    def _allowed(self, origin: str) -> web.Response:
         if not self.allow:
             return web.Response(status=400, text="not allowed")
         return web.Response(headers={"WebHook-Allowed-Origin": origin})
@@ -104,7 +117,9 @@ class Harness:
     handler: FakeHandler
     session: aiohttp.ClientSession
 
-    def token(self, user: str | None = "alice", roles: tuple[str, ...] = (), hub: str = HUB, host: str = "") -> str:
+    def token(
+        self, user: str | None = "alice", roles: tuple[str, ...] = (), hub: str = HUB, host: str = ""
+    ) -> str:
         endpoint = self.running.endpoint
         if host:
             endpoint = endpoint.replace("localhost", host)
@@ -124,7 +139,9 @@ class Harness:
         return await self.session.ws_connect(url, protocols=(protocol,) if protocol else (), max_msg_size=0)
 
 
-def handlers_to(url: str, system: frozenset[str] = ALL_SYSTEM, user: str = "*") -> dict[str, tuple[EventHandler, ...]]:
+def handlers_to(
+    url: str, system: frozenset[str] = ALL_SYSTEM, user: str = "*"
+) -> dict[str, tuple[EventHandler, ...]]:
     return {HUB: (EventHandler(url + "/events/{event}", system, user),)}
 
 

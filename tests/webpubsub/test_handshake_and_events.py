@@ -17,10 +17,16 @@ from tools.webpubsub.state import Message
 
 
 async def _handshake_status(session: aiohttp.ClientSession, url: str, **kwargs) -> tuple[int, str]:
-    async with session.get(url.replace("ws://", "http://"), headers={
-        "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
-        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", **kwargs.get("headers", {}),
-    }) as response:
+    async with session.get(
+        url.replace("ws://", "http://"),
+        headers={
+            "Connection": "Upgrade",
+            "Upgrade": "websocket",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            **kwargs.get("headers", {}),
+        },
+    ) as response:
         return response.status, await response.text()
 
 
@@ -29,7 +35,10 @@ def test_a_token_signed_with_another_key_is_refused_with_401_and_clear_text():
         async with harness() as h:
             token = tokens.issue_client_token("another key" * 4, h.running.endpoint, "chat", "alice")
             status, text = await _handshake_status(h.session, f"{h.client_url()}?access_token={token}")
-            assert (status, text) == (401, "invalid access token: its signature does not match this service's access key")
+            assert (status, text) == (
+                401,
+                "invalid access token: its signature does not match this service's access key",
+            )
             assert h.handler.events == []
 
     run(scenario)
@@ -78,7 +87,9 @@ def test_a_token_minted_for_localhost_is_accepted_on_127_0_0_1_and_in_a_bearer_h
     run(scenario)
 
 
-@pytest.mark.parametrize(("handler_status", "handshake_status"), [(401, 401), (400, 400), (500, 500), (404, 500)])
+@pytest.mark.parametrize(
+    ("handler_status", "handshake_status"), [(401, 401), (400, 400), (500, 500), (404, 500)]
+)
 def test_a_refused_connect_becomes_the_handshake_status(handler_status, handshake_status):
     async def scenario():
         async with harness() as h:
@@ -96,7 +107,9 @@ def test_events_carry_the_signature_of_the_connection_id_with_the_key_and_the_or
             ws = await h.connect(JSON)
             frame = await receive_json(ws, "system")
             event = (await h.handler.wait_for("connected"))[0]
-            expected = "sha256=" + hmac.new(KEY.encode(), frame["connectionId"].encode(), hashlib.sha256).hexdigest()
+            expected = (
+                "sha256=" + hmac.new(KEY.encode(), frame["connectionId"].encode(), hashlib.sha256).hexdigest()
+            )
             assert event.headers["ce-signature"] == expected
             assert event.headers["WebHook-Request-Origin"] == "localhost"
             await ws.close()
@@ -135,7 +148,9 @@ def test_a_handler_that_refuses_abuse_protection_gets_no_events_and_the_log_says
 
     with caplog.at_level("INFO", logger="webpubsub"):
         run(scenario)
-    refusals = [r.getMessage() for r in caplog.records if "REFUSED the abuse-protection check" in r.getMessage()]
+    refusals = [
+        r.getMessage() for r in caplog.records if "REFUSED the abuse-protection check" in r.getMessage()
+    ]
     assert len(refusals) == 3  # connected, hello, disconnected: one URL each
     assert all(KEY not in r.getMessage() for r in caplog.records)
 
@@ -165,10 +180,12 @@ def test_events_no_handler_takes_are_not_sent():
 
 def test_the_first_handler_that_takes_an_event_gets_it():
     def hubs(url: str) -> dict[str, tuple[EventHandler, ...]]:
-        return {"chat": (
-            EventHandler(url + "/first/{hub}/{event}", frozenset({"connected"}), "join"),
-            EventHandler(url + "/second/{event}", ALL_SYSTEM, "*"),
-        )}
+        return {
+            "chat": (
+                EventHandler(url + "/first/{hub}/{event}", frozenset({"connected"}), "join"),
+                EventHandler(url + "/second/{event}", ALL_SYSTEM, "*"),
+            )
+        }
 
     async def scenario():
         async with harness(hubs=hubs) as h:
@@ -180,7 +197,10 @@ def test_the_first_handler_that_takes_an_event_gets_it():
             await ws.close()
             await h.handler.wait_for("disconnected")
             assert [e.path for e in h.handler.events] == [
-                "/second/connect", "/first/chat/connected", "/first/chat/join", "/second/message",
+                "/second/connect",
+                "/first/chat/connected",
+                "/first/chat/join",
+                "/second/message",
                 "/second/disconnected",
             ]
 
@@ -200,7 +220,8 @@ def test_a_raw_client_sends_message_events_and_gets_server_messages_as_raw_frame
             await ws.receive()
             texts = h.handler.named("message")
             assert [(e.headers["Content-Type"], e.body) for e in texts] == [
-                ("text/plain", b"hello"), ("application/octet-stream", b"\x00\x01")
+                ("text/plain", b"hello"),
+                ("application/octet-stream", b"\x00\x01"),
             ]
             conn = h.running.service.all_connections()[0]
             await h.running.service.send([conn], Message(b"\xff\xfe", "binary"))
@@ -214,7 +235,9 @@ def test_a_raw_client_sends_message_events_and_gets_server_messages_as_raw_frame
 def _event_frame(total: int) -> str:
     """An event frame of exactly ``total`` bytes."""
     empty = json.dumps({"type": "event", "event": "big", "dataType": "text", "data": ""})
-    return json.dumps({"type": "event", "event": "big", "dataType": "text", "data": "x" * (total - len(empty))})
+    return json.dumps(
+        {"type": "event", "event": "big", "dataType": "text", "data": "x" * (total - len(empty))}
+    )
 
 
 def test_a_frame_of_exactly_1_mb_is_accepted():
@@ -240,7 +263,56 @@ def test_a_frame_one_byte_past_1_mb_closes_the_connection_with_1009():
             closing = await ws.receive()
             assert (closing.type, closing.data) == (aiohttp.WSMsgType.CLOSE, 1009)
             disconnected = await h.handler.wait_for("disconnected")
-            assert disconnected[0].json() == {"reason": "a message was larger than 1048576 bytes"}
+            assert disconnected[0].json() == {
+                "reason": "The client message is too large (over 1048576 bytes)."
+            }
             assert h.handler.named("big") == []
+
+    run(scenario)
+
+
+def test_a_raw_client_no_handler_hears_is_closed():
+    async def scenario():
+        async with harness(user="") as h:
+            ws = await h.connect(None)
+            await ws.send_str("anyone?")
+            closing = await ws.receive()
+            assert (closing.type, closing.data) == (aiohttp.WSMsgType.CLOSE, 1000)
+            assert closing.extra == "no event handler takes the message event"
+            disconnected = await h.handler.wait_for("disconnected")
+            assert disconnected[0].json() == {"reason": "no event handler takes the message event"}
+
+    run(scenario)
+
+
+def test_user_events_carry_the_subprotocol_and_the_signature():
+    async def scenario():
+        async with harness() as h:
+            ws = await h.connect(JSON)
+            await receive_json(ws, "system")
+            await ws.send_json({"type": "event", "event": "hello", "data": 1, "ackId": 1})
+            await receive_json(ws, "ack")
+            event = h.handler.named("hello")[0]
+            assert event.headers["ce-subprotocol"] == JSON
+            assert event.headers["ce-signature"].startswith("sha256=")
+            assert event.headers["ce-awpsversion"] == "1.0"
+            await ws.close()
+
+    run(scenario)
+
+
+def test_a_handler_without_options_may_pass_the_check_on_get():
+    async def scenario():
+        async with harness() as h:
+            h.handler.options_status = 404
+            ws = await h.connect(JSON)
+            await receive_json(ws, "system")
+            await ws.close()
+            await h.handler.wait_for("disconnected")
+            assert [p for p, _ in h.handler.gets] == [
+                "/events/connect",
+                "/events/connected",
+                "/events/disconnected",
+            ]
 
     run(scenario)

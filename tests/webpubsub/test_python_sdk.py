@@ -97,7 +97,9 @@ def test_a_cut_socket_recovers_with_no_message_lost_or_duplicated_on_the_reliabl
             await receiver.open()
             try:
                 await receiver.join_group("g")
-                receiver_id = next(c.id for c in h.running.service.all_connections() if c.user_id == "receiver")
+                receiver_id = next(
+                    c.id for c in h.running.service.all_connections() if c.user_id == "receiver"
+                )
                 sent = []
                 for n in range(60):
                     await sender.send_to_group("g", {"n": n}, WebPubSubDataType.JSON)
@@ -116,3 +118,26 @@ def test_a_cut_socket_recovers_with_no_message_lost_or_duplicated_on_the_reliabl
                 await receiver.close()
 
     run(scenario, timeout=90)
+
+
+def test_the_synchronous_sdk_client_connects_joins_and_receives_its_group_message():
+    from azure.messaging.webpubsubclient import WebPubSubClient as SyncClient
+    from azure.messaging.webpubsubclient import WebPubSubClientCredential as SyncCredential
+
+    async def scenario():
+        async with harness() as h:
+            url = f"{h.client_url()}?access_token={h.token('carol', ROLES)}"
+            client = SyncClient(credential=SyncCredential(lambda: url))
+            got: list[object] = []
+            client.subscribe(CallbackType.GROUP_MESSAGE, lambda m: got.append(m.data))
+            # The synchronous client blocks: run it off the event loop the service runs on.
+            await asyncio.to_thread(client.open)
+            try:
+                await asyncio.to_thread(client.join_group, "g")
+                await asyncio.to_thread(client.send_to_group, "g", "to myself", WebPubSubDataType.TEXT)
+                await _until(lambda: got == ["to myself"], "its own group message")
+                assert h.running.service.all_connections()[0].protocol == RELIABLE
+            finally:
+                await asyncio.to_thread(client.close)
+
+    run(scenario)

@@ -143,7 +143,11 @@ def test_the_resend_buffer_holds_its_bound_and_one_message_past_it_ends_the_conn
             assert h.running.service.connection("chat", cid) is not None
             await _send_server(h, cid, "one too many")
             disconnected = await h.handler.wait_for("disconnected")
-            assert disconnected[0].json()["reason"].startswith("more than 3 messages")
+            assert (
+                disconnected[0]
+                .json()["reason"]
+                .startswith("the reliable message buffer is full: more than 3")
+            )
             frames = [await receive_json(ws) for _ in range(4)]
             assert frames[-1]["event"] == "disconnected"
             closing = await ws.receive()
@@ -177,5 +181,32 @@ def test_a_client_close_frame_ends_a_reliable_connection_at_once():
             disconnected = await h.handler.wait_for("disconnected")
             assert disconnected[0].json() == {"reason": "the client closed the connection"}
             assert len(h.handler.named("disconnected")) == 1
+
+    run(scenario)
+
+
+def test_a_client_close_with_another_code_than_1000_leaves_a_reliable_connection_resumable():
+    async def scenario():
+        async with harness(limits=Limits(grace_seconds=30)) as h:
+            ws, connected = await _open(h)
+            await ws.close(code=1001)
+            await _wait_detached(h, connected["connectionId"])
+            again = await _resume(h, connected)
+            assert (await receive_json(again, "system"))["connectionId"] == connected["connectionId"]
+            assert h.handler.named("disconnected") == []
+            await again.close()
+
+    run(scenario)
+
+
+def test_resuming_with_a_non_ascii_token_is_refused_like_any_wrong_token():
+    async def scenario():
+        async with harness() as h:
+            ws, connected = await _open(h)
+            again = await _resume(h, dict(connected, reconnectionToken="é"))
+            assert (await receive_json(again, "system"))[
+                "message"
+            ] == "The connection could not be recovered."
+            await ws.close()
 
     run(scenario)

@@ -9,14 +9,18 @@ import os
 import secrets
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from tools.webpubsub import config
 from tools.webpubsub.server import start
 from tools.webpubsub.session import Limits
+from tools.webpubsub.tokens import LOOPBACK
 
+_Number = TypeVar("_Number", int, float)
 APP_DIR = Path(__file__).resolve().parents[2]
 
 DESCRIPTION = f"""\
@@ -37,6 +41,18 @@ to {config.DEFAULT_HANDLER_URL}. The emulator's environment form
   WebPubSub__Hubs__<hub>__EventHandlers__<i>__UrlTemplate, ...__SystemEvents__<j>, ...__EventPattern
 is read too; --event-handler replaces both.
 """
+
+
+def _positive(kind: type[_Number]) -> Callable[[str], _Number]:
+    """An argparse type: a number above zero."""
+
+    def parse(text: str) -> _Number:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} is not above zero")
+        return value
+
+    return parse
 
 
 def parser() -> argparse.ArgumentParser:
@@ -67,47 +83,76 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--grace-seconds",
-        type=float,
+        type=_positive(float),
         default=Limits.grace_seconds,
-        help=f"how long a reliable connection waits for its client to reconnect (default {Limits.grace_seconds:g})",
+        help="how long a reliable connection waits for its client to reconnect "
+        f"(default {Limits.grace_seconds:g})",
     )
     p.add_argument(
         "--resend-messages",
-        type=int,
+        type=_positive(int),
         default=Limits.resend_messages,
         help=f"unacknowledged messages a reliable connection keeps (default {Limits.resend_messages})",
+    )
+    p.add_argument(
+        "--app-dir",
+        type=Path,
+        default=APP_DIR,
+        help="the Functions app whose local.settings.json to read (default: this repository's)",
     )
     p.add_argument("--quiet", action="store_true", help="log warnings only, not each event")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the service until Ctrl+C or SIGTERM; the exit status (2 for a bad configuration)."""
     args = parser().parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO, format="%(asctime)s %(name)s: %(message)s"
     )
     try:
-        settings = config.load(APP_DIR, os.environ, args.event_handler)
+        settings = config.load(args.app_dir, os.environ, args.event_handler)
     except config.ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if args.random_key:
         settings = replace(settings, access_key=secrets.token_urlsafe(33))
     limits = Limits(grace_seconds=args.grace_seconds, resend_messages=args.resend_messages)
+    endpoint = urlsplit(settings.endpoint)
+    if args.host is None and (endpoint.hostname or "").lower() not in LOOPBACK:
+        # Most likely a real resource's connection string: this service is not that resource.
+        print(
+            f"error: {config.CONNECTION_SETTING}'s Endpoint is not this machine (localhost): "
+            "use the emulator's connection string, or give --host to serve anyway",
+            file=sys.stderr,
+        )
+        return 2
+    host = args.host or endpoint.hostname or "localhost"
+    port = args.port if args.port is not None else endpoint.port or 80
     try:
-        host = args.host or urlsplit(settings.endpoint).hostname or "localhost"
-        asyncio.run(_serve(settings, host, args.port, limits, key_file=args.random_key))
+        asyncio.run(_serve(settings, host, args.port, limits, key_file=args.random_key, app_dir=args.app_dir))
     except OSError as err:
-        print(f"error: cannot listen: {err.strerror or err}", file=sys.stderr)
+        print(f"error: cannot listen on {host}:{port}: {err.strerror or err}", file=sys.stderr)
         return 1
     return 0
 
 
 async def _serve(
-    settings: config.Settings, host: str, port: int | None, limits: Limits, *, key_file: Path | None
+    settings: config.Settings,
+    host: str,
+    port: int | None,
+    limits: Limits,
+    *,
+    key_file: Path | None,
+    app_dir: Path,
 ) -> None:
+    # Handlers first: whoever reads the banner may signal at once.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     running = await start(settings, host, port, limits)
-    source = config.connection_string(APP_DIR, os.environ)[1]
+    source = config.connection_string(app_dir, os.environ)[1]
     print(f"Local Web PubSub service at {running.url} (a development tool).", flush=True)
     if key_file is not None:
         # The key is a secret: it goes to a file only its owner reads, never to the console.
@@ -117,22 +162,26 @@ async def _serve(
         print(f"Random access key: the connection string is in {key_file}.", flush=True)
     else:
         print(
-            f"Clients and servers use {config.CONNECTION_SETTING} (from {source}) with Endpoint={running.endpoint}.",
+            f"Clients and servers use {config.CONNECTION_SETTING} (from {source}) "
+            f"with Endpoint={running.endpoint}.",
             flush=True,
         )
     for hub, handlers in settings.hubs.items():
         for h in handlers:
             print(
-                f"Hub {hub}: events {sorted(h.system_events)} + user {h.user_events or '(none)'} -> {h.url_template}",
+                f"Hub {hub}: events {sorted(h.system_events)} + user {h.user_events or '(none)'} "
+                f"-> {_without_query(h.url_template)}",
                 flush=True,
             )
     print("Ctrl+C stops it.", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     await running.stop()
+
+
+def _without_query(url: str) -> str:
+    """A URL fit for the console: its query may hold a function key."""
+    base, sep, _ = url.partition("?")
+    return base + ("?..." if sep else "")
 
 
 if __name__ == "__main__":

@@ -24,14 +24,17 @@ import aiohttp
 import jwt
 from aiohttp import web
 
-from tools.webpubsub import events, frames, tokens
+from tools.webpubsub import events, frames, permissions, tokens
 from tools.webpubsub.events import Context, EventSender
-from tools.webpubsub.session import Kind, Limits, Session
+from tools.webpubsub.session import GONE, NORMAL, Kind, Limits, Session
 from tools.webpubsub.state import Connection, DataType, Message, Service
 
 log = logging.getLogger("webpubsub.client")
 
 MAX_FRAME_BYTES = 1024 * 1024
+# Close codes for frames that are not the protocol's (as the emulator sends them).
+UNSUPPORTED_DATA = 1003
+INVALID_PAYLOAD = 1007
 # WebSocket pings from the service find dead sockets (the JSON ping/pong is the client's).
 HEARTBEAT_SECONDS = 30.0
 HUB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_`,.\[\]]{0,127}$")
@@ -63,6 +66,7 @@ class ClientEndpoint:
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        """``GET /client/hubs/{hub}``: a new connection, or a reliable one resuming."""
         hub = request.match_info["hub"]
         if not HUB_NAME.match(hub):
             return web.Response(status=400, text="invalid hub name")
@@ -82,7 +86,7 @@ class ClientEndpoint:
         except jwt.InvalidTokenError as err:
             return web.Response(status=401, text=f"invalid access token: {_why(err)}")
         connection_id = secrets.token_urlsafe(16)
-        outcome = await self._connect(request, hub, connection_id, identity, offered)
+        outcome = await self._connect(request, hub, connection_id, identity, token, offered)
         if isinstance(outcome, web.Response):
             return outcome
         session = Session(
@@ -133,9 +137,9 @@ class ClientEndpoint:
         await ws.prepare(request)
         if not valid or conn is None or not isinstance(session, Session):
             # Upgraded, then closed with 1008: the SDKs stop recovering and start a new connection.
-            reason = "the connection to resume is gone or the reconnection token is wrong"
+            reason = "The connection could not be recovered."
             await ws.send_str(frames.dumps(frames.disconnected(reason)))
-            await ws.close(code=1008, message=b"connection not found")
+            await ws.close(code=GONE, message=reason.encode())
             return ws
         log.info("connection %s resumed on hub %s", connection_id, hub)
         await session.attach(ws, request, conn.user_id)
@@ -148,6 +152,7 @@ class ClientEndpoint:
         hub: str,
         connection_id: str,
         identity: tokens.Identity,
+        token: str,
         offered: list[str],
     ) -> _Accepted | web.Response:
         """Send ``connect`` (when a handler takes it) and apply its reply."""
@@ -161,17 +166,12 @@ class ClientEndpoint:
         )
         reply: Mapping[str, object] = {}
         if self.sender.takes(hub, "system", "connect"):
-            claims: dict[str, list[str]] = {}
-            if identity.user_id:
-                claims["sub"] = [identity.user_id]
-            if identity.roles:
-                claims["role"] = list(identity.roles)
             query = {k: request.query.getall(k) for k in request.query if k != "access_token"}
             headers: dict[str, list[str]] = {}
             for name, value in request.headers.items():
                 if name.lower() not in PRIVATE_HEADERS:
                     headers.setdefault(name, []).append(value)
-            body = events.connect_body(claims, query, headers, offered)
+            body = events.connect_body(_claims(token), query, headers, offered)
             ctx = Context(hub, connection_id, identity.user_id)
             answer = await self.sender.send(ctx, "system", "connect", body, "application/json")
             if not answer.ok:
@@ -198,6 +198,7 @@ class ClientEndpoint:
         if not isinstance(chosen, str) or not chosen:
             chosen = next((p for p in offered if p in frames.BUILT_IN), None)
         kind: Kind = "reliable" if chosen == frames.RELIABLE else "json" if chosen == frames.JSON else "raw"
+        # A reply's userId and roles replace the token's; its groups add to the token's.
         return _Accepted(
             user_id=user_id if isinstance(user_id, str) and user_id else None,
             roles=set(_strings(roles)) if isinstance(roles, list) else accepted.roles,
@@ -210,47 +211,67 @@ class ClientEndpoint:
     async def _serve(self, ws: web.WebSocketResponse, conn: Connection, session: Session) -> None:
         """Read the socket until it ends, then end the connection, or suspend a reliable one.
 
-        Only a socket lost without the client's close frame is recoverable: a
-        client that said goodbye (even one that did not wait for our reply) is gone.
+        Only a client's normal close (1000) ends a reliable connection; a socket
+        lost, or closed with another code, can be resumed within the grace period.
         """
-        closed_by_client = too_big = False
+        close_code: int | None = None
+        too_big = False
         try:
             while True:
                 msg = await ws.receive()
                 if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
-                    if session.kind == "raw":
-                        await self._raw(conn, msg.data)
-                    elif not await self._frame(conn, session, msg.data):
+                    handled = (
+                        await self._raw(conn, session, msg.data)
+                        if session.kind == "raw"
+                        else await self._frame(conn, session, msg.data)
+                    )
+                    if not handled:
                         return
                     continue
-                closed_by_client = msg.type == aiohttp.WSMsgType.CLOSE
+                if msg.type == aiohttp.WSMsgType.CLOSE:
+                    close_code = msg.data
                 if msg.type == aiohttp.WSMsgType.ERROR and isinstance(msg.data, aiohttp.WebSocketError):
                     too_big = msg.data.code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
                 break
         finally:
             if too_big:
-                reason, recoverable = f"a message was larger than {MAX_FRAME_BYTES} bytes", False
-            elif closed_by_client:
-                reason, recoverable = "the client closed the connection", False
+                reason = f"The client message is too large (over {MAX_FRAME_BYTES} bytes)."
+                await session.detached(ws, reason, recoverable=False)
+            elif close_code == NORMAL:
+                await session.detached(ws, "the client closed the connection", recoverable=False)
+            elif close_code is None:
+                await session.detached(ws, "the connection was lost", recoverable=True)
             else:
-                reason, recoverable = "the connection was lost", True
-            await session.detached(ws, reason, recoverable)
+                reason = f"the client closed the connection with code {close_code}"
+                await session.detached(ws, reason, recoverable=True)
 
-    async def _raw(self, conn: Connection, data: str | bytes) -> None:
-        """A raw client's frame: the user event ``message``."""
+    async def _raw(self, conn: Connection, session: Session, data: str | bytes) -> bool:
+        """A raw client's frame: the user event ``message``; False when it ended the connection."""
+        if not self.sender.takes(conn.hub, "user", "message"):
+            # Nothing would ever hear this client: the emulator closes it too.
+            await session.end("no event handler takes the message event")
+            return False
         body, data_type = (data.encode(), "text") if isinstance(data, str) else (data, "binary")
         answer = await self.sender.send(
             self._context(conn), "user", "message", body, events.CONTENT_TYPES[data_type]
         )
         if answer.ok:
-            await self._reply_to(conn, answer)
+            try:
+                await self._reply_to(conn, answer)
+            except ValueError:
+                log.warning("connection %s: the handler's connection state is not usable", conn.id)
+        return True
 
     async def _frame(self, conn: Connection, session: Session, data: str | bytes) -> bool:
         """One JSON frame; False when it ended the connection."""
+        if isinstance(data, bytes):
+            await session.end("The JSON subprotocol requires text messages.", UNSUPPORTED_DATA)
+            return False
         try:
             request = frames.parse(data)
         except frames.BadFrame as err:
-            await session.end(f"invalid message: {err}")
+            log.warning("connection %s sent an invalid message (%s); closing it", conn.id, err)
+            await session.end("The client message is not a valid JSON protocol message.", INVALID_PAYLOAD)
             return False
         if request.type == "ping":
             await session.send_frame(frames.PONG)
@@ -266,24 +287,23 @@ class ClientEndpoint:
             )
             return True
         error = await self._request(conn, request)
+        if ack_id is None:
+            # Without an ackId the client is not told, as with the emulator; the log says it.
+            if error is not None:
+                log.info("connection %s: %s failed without an ackId: %s", conn.id, request.type, error[1])
+            return True
         if error is None:
-            if ack_id is not None:
-                session.remember(ack_id)
-                await session.send_frame(frames.ack(ack_id))
-            return True
-        name, message = error
-        if ack_id is not None:
-            await session.send_frame(frames.ack(ack_id, name, message))
-            return True
-        # With no ackId the client cannot be told; the service closes the connection instead.
-        await session.end(f"{name}: {message}")
-        return False
+            session.remember(ack_id)
+            await session.send_frame(frames.ack(ack_id))
+        else:
+            await session.send_frame(frames.ack(ack_id, *error))
+        return True
 
     async def _request(self, conn: Connection, request: frames.Request) -> tuple[str, str] | None:
         """Carry out a request; the ack error's name and message when it fails."""
         group = request.group or ""
         if request.type in ("joinGroup", "leaveGroup"):
-            if not conn.may("joinLeaveGroup", group):
+            if not permissions.allowed(conn, "joinLeaveGroup", group):
                 return "Forbidden", f"no permission to join or leave group {group[:128]!r}"
             if request.type == "joinGroup":
                 self.service.join(conn, group)
@@ -291,7 +311,7 @@ class ClientEndpoint:
                 self.service.leave(conn, group)
             return None
         if request.type == "sendToGroup":
-            if not conn.may("sendToGroup", group):
+            if not permissions.allowed(conn, "sendToGroup", group):
                 return "Forbidden", f"no permission to send to group {group[:128]!r}"
             targets = [
                 c for c in self.service.in_group(conn.hub, group) if not (request.no_echo and c is conn)
@@ -301,7 +321,8 @@ class ClientEndpoint:
             return None
         name = request.event or ""
         if not self.sender.takes(conn.hub, "user", name):
-            return "InvocationFailed", f"no event handler is registered for event {name[:128]!r}"
+            # A user event expects a handler: with none it fails, as in the emulator.
+            return "InternalServerError", f"no event handler takes the event {name[:128]!r}"
         answer = await self.sender.send(
             self._context(conn), "user", name, request.data, events.CONTENT_TYPES[request.data_type]
         )
@@ -349,7 +370,17 @@ class ClientEndpoint:
 
     @staticmethod
     def _context(conn: Connection) -> Context:
-        return Context(conn.hub, conn.id, conn.user_id, dict(conn.states))
+        return Context(conn.hub, conn.id, conn.user_id, dict(conn.states), conn.protocol)
+
+
+def _claims(token: str) -> dict[str, list[str]]:
+    """A verified token's claims as the connect event carries them: each a list of strings."""
+    claims = jwt.decode(token, options={"verify_signature": False})
+    out: dict[str, list[str]] = {}
+    for name, value in claims.items():
+        values = value if isinstance(value, list) else [value]
+        out[name] = [v if isinstance(v, str) else json.dumps(v) for v in values]
+    return out
 
 
 def _bearer(header: str) -> str:

@@ -13,12 +13,13 @@ an ordered list of handlers, each with a URL template (``{event}`` and
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from adapters.service_access import service_access
 from chat.settings import SettingsError
@@ -34,10 +35,12 @@ DEFAULT_HANDLER_URL = "http://localhost:7071/runtime/webhooks/webpubsub"
 DEFAULT_SYSTEM_EVENTS = ("connect", "connected", "disconnected")
 # The app's user trigger event names (tests pin them to the app's bindings).
 DEFAULT_USER_EVENTS = "message,join,leave"
+# The emulator's catch-all hub: its handlers serve every hub configured with none.
+DEFAULT_HUB_KEY = "_default"
 SYSTEM_EVENTS = frozenset({"connect", "connected", "disconnected"})
 
 _ENV_HANDLER = re.compile(
-    r"^WebPubSub__Hubs__(?P<hub>[^_]+(?:_[^_]+)*)__EventHandlers__(?P<index>\d+)__(?P<key>\w+?)(?:__(?P<sub>\d+))?$",
+    r"^WebPubSub__Hubs__(?P<hub>\S+?)__EventHandlers__(?P<index>\d+)__(?P<key>[A-Za-z]+)(?:__(?P<sub>\d+))?$",
     re.IGNORECASE,
 )
 
@@ -58,14 +61,19 @@ class EventHandler:
         """Whether this handler takes the ``system`` or ``user`` event ``event_name``."""
         if event_type == "system":
             return event_name.lower() in self.system_events
-        pattern = self.user_events.strip()
-        if pattern == "*":
-            return True
-        return event_name in {p.strip() for p in pattern.split(",") if p.strip()}
+        # As the emulator matches: comma-separated patterns, ``*`` and ``?`` wildcards, any case.
+        return any(
+            fnmatch.fnmatchcase(event_name.lower(), p.strip().lower())
+            for p in self.user_events.split(",")
+            if p.strip()
+        )
 
     def url(self, hub: str, event_name: str) -> str:
-        """The template with ``{event}`` and ``{hub}`` expanded."""
-        return self.url_template.replace("{event}", event_name).replace("{hub}", hub)
+        """The template with ``{event}`` and ``{hub}`` expanded (URL-escaped, any case)."""
+        url = re.sub(
+            r"\{event\}", lambda _: quote(event_name, safe=""), self.url_template, flags=re.IGNORECASE
+        )
+        return re.sub(r"\{hub\}", lambda _: quote(hub, safe=""), url, flags=re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -77,8 +85,9 @@ class Settings:
     hubs: Mapping[str, tuple[EventHandler, ...]]
 
     def handlers(self, hub: str) -> tuple[EventHandler, ...]:
-        """The hub's handlers, in order (hub names are case-insensitive)."""
-        return self.hubs.get(hub.lower(), ())
+        """The hub's handlers, in order (hub names are case-insensitive); else those of ``_default``."""
+        found = self.hubs.get(hub.lower())
+        return found if found is not None else self.hubs.get(DEFAULT_HUB_KEY, ())
 
     def handler_for(self, hub: str, event_type: str, event_name: str) -> EventHandler | None:
         """The first handler of ``hub`` that takes the event, if any."""

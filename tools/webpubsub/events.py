@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from tools.webpubsub.config import Settings
 log = logging.getLogger("webpubsub.events")
 
 EVENT_TIMEOUT_SECONDS = 30
+RECHECK_REFUSED_SECONDS = 60
+MAX_EVENTS_IN_FLIGHT = 1000
 CONTENT_TYPES = {"text": "text/plain", "json": "application/json", "binary": "application/octet-stream"}
 
 
@@ -66,6 +69,7 @@ class Context:
     connection_id: str
     user_id: str | None
     states: Mapping[str, object] = field(default_factory=dict)
+    subprotocol: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ class Answer:
 
     @property
     def ok(self) -> bool:
+        """Whether the handler answered with a 2xx status."""
         return 200 <= self.status < 300
 
 
@@ -97,7 +102,7 @@ def headers_for(
         "ce-type": prefix + event_name,
         "ce-source": f"/hubs/{ctx.hub}/client/{ctx.connection_id}",
         "ce-id": uuid.uuid4().hex,
-        "ce-time": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "ce-time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "ce-awpsversion": "1.0",
         "ce-hub": ctx.hub,
         "ce-connectionId": ctx.connection_id,
@@ -106,6 +111,8 @@ def headers_for(
     }
     if ctx.user_id:
         headers["ce-userId"] = ctx.user_id
+    if ctx.subprotocol:
+        headers["ce-subprotocol"] = ctx.subprotocol
     if ctx.states:
         headers["ce-connectionState"] = encode_states(ctx.states)
     return headers
@@ -143,8 +150,11 @@ class EventSender:
         self._session: aiohttp.ClientSession | None = None
         # Expanded URL -> its check's outcome; a pending future while the check runs.
         self._checks: dict[str, asyncio.Future[bool | None]] = {}
+        # Expanded URL -> when it last refused the check.
+        self._refused: dict[str, float] = {}
 
     async def close(self) -> None:
+        """Close the HTTP client the events go out on."""
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -202,21 +212,27 @@ class EventSender:
         return answer
 
     async def _check(self, session: aiohttp.ClientSession, url: str) -> bool | None:
-        """The abuse-protection check, once per URL: True allowed, False refused, None unreachable."""
+        """The abuse-protection check, once per URL: True allowed, False refused, None unreachable.
+
+        A passed check stands. A refusal stands for ``RECHECK_REFUSED_SECONDS``
+        (a Functions host still loading its extension may refuse at first); an
+        unreachable handler is checked again on its next event.
+        """
+        refused_at = self._refused.get(url)
+        if refused_at is not None and time.monotonic() - refused_at < RECHECK_REFUSED_SECONDS:
+            return False
         pending = self._checks.get(url)
-        if pending is not None:
+        if pending is not None and refused_at is None:
             return await asyncio.shield(pending)
         future: asyncio.Future[bool | None] = asyncio.get_running_loop().create_future()
         self._checks[url] = future
+        self._refused.pop(url, None)
         try:
-            async with session.options(url, headers={"WebHook-Request-Origin": self.origin}) as response:
-                allowed_origins = {
-                    o.strip() for o in response.headers.get("WebHook-Allowed-Origin", "").split(",")
-                }
-                allowed = response.status == 200 and bool(allowed_origins & {"*", self.origin})
-                status = response.status
+            status, allowed = await self._validate(session, url, "OPTIONS")
+            if status == 404:
+                # As the service does: a handler without OPTIONS may answer the check on GET.
+                status, allowed = await self._validate(session, url, "GET")
         except (aiohttp.ClientError, TimeoutError) as err:
-            # Not answered is not refused: the handler may not be up yet, so check again next time.
             del self._checks[url]
             future.set_result(None)
             log.warning(
@@ -229,16 +245,30 @@ class EventSender:
         if allowed:
             log.info("event handler %s passed the abuse-protection check", _safe(url))
         else:
+            self._refused[url] = time.monotonic()
             log.error(
-                "event handler %s REFUSED the abuse-protection check (OPTIONS answered %s without "
-                "WebHook-Allowed-Origin: %s): it gets no events",
+                "event handler %s REFUSED the abuse-protection check (answered %s without "
+                "WebHook-Allowed-Origin: %s): it gets no events; checking again in %d s at the earliest",
                 _safe(url),
                 status,
                 self.origin,
+                RECHECK_REFUSED_SECONDS,
             )
         return allowed
 
+    async def _validate(self, session: aiohttp.ClientSession, url: str, method: str) -> tuple[int, bool]:
+        headers = {"WebHook-Request-Origin": self.origin, "ce-awpsversion": "1.0"}
+        async with session.request(method, url, headers=headers) as response:
+            origins = {o.strip().lower() for o in response.headers.getall("WebHook-Allowed-Origin", [])}
+            origins = {part.strip() for o in origins for part in o.split(",")}
+            allowed = 200 <= response.status < 300 and bool(origins & {"*", self.origin.lower()})
+            return response.status, allowed
+
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=EVENT_TIMEOUT_SECONDS))
+            # aiohttp allows 100 requests in flight by default: hundreds of clients may have events out.
+            connector = aiohttp.TCPConnector(limit=MAX_EVENTS_IN_FLIGHT)
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=aiohttp.ClientTimeout(total=EVENT_TIMEOUT_SECONDS)
+            )
         return self._session

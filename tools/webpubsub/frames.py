@@ -138,6 +138,7 @@ def message(msg: Message, sequence_id: int | None = None) -> dict[str, Any]:
 
 
 def connected(connection_id: str, user_id: str | None, reconnection_token: str | None) -> dict[str, Any]:
+    """The ``system``/``connected`` frame; the reliable protocol's carries a reconnection token."""
     frame: dict[str, Any] = {
         "type": "system",
         "event": "connected",
@@ -150,10 +151,12 @@ def connected(connection_id: str, user_id: str | None, reconnection_token: str |
 
 
 def disconnected(reason: str) -> dict[str, Any]:
+    """The ``system``/``disconnected`` frame sent before the service closes a connection."""
     return {"type": "system", "event": "disconnected", "message": reason}
 
 
 def ack(ack_id: int, error: str | None = None, message: str = "") -> dict[str, Any]:
+    """An ``ack`` frame: success, or the error's name and message."""
     if error is None:
         return {"type": "ack", "ackId": ack_id, "success": True}
     return {"type": "ack", "ackId": ack_id, "success": False, "error": {"name": error, "message": message}}
@@ -163,4 +166,5 @@ PONG: dict[str, Any] = {"type": "pong"}
 
 
 def dumps(frame: dict[str, Any]) -> str:
+    """A frame as compact, strict JSON text."""
     return json.dumps(frame, allow_nan=False, separators=(",", ":"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
@@ -21,8 +22,11 @@ MAX_REQUEST_BYTES = 2 * 1024 * 1024
 def _add_rest_routes(app: web.Application, service: Service, endpoint: str, access_key: str) -> None:
     """The REST API (``tools.webpubsub.rest``, written on its own branch), or only its health check."""
     try:
-        from tools.webpubsub.rest import add_routes  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
+        from tools.webpubsub.rest import add_routes  # type: ignore[import-not-found,unused-ignore]
+    except ModuleNotFoundError as err:
+        if err.name != "tools.webpubsub.rest":
+            raise
+
         # Until the REST module lands: answer the health check the run script probes.
         async def health(_: web.Request) -> web.Response:
             return web.Response(status=200)
@@ -46,6 +50,7 @@ class Running:
 
     @property
     def connection_string(self) -> str:
+        """The connection string of this service (it holds the key: never log it)."""
         return f"Endpoint={self.endpoint};AccessKey={self.access_key};Version=1.0;"
 
     def cut(self, hub: str, connection_id: str) -> bool:
@@ -61,6 +66,46 @@ class Running:
         await self.clients.close()
         await self.sender.close()
         await self.runner.cleanup()
+
+
+def _listen(host: str, port: int) -> list[socket.socket]:
+    """Bound sockets for every address ``host`` names, on one port.
+
+    ``localhost`` names 127.0.0.1 and ::1, and clients try either first, so both
+    are served; an address the machine lacks is skipped, a port in use is an
+    error. Port 0 picks a free port on the first address and reuses it for the others.
+    """
+    sockets: list[socket.socket] = []
+    last_error: OSError | None = None
+    try:
+        addresses = dict.fromkeys(
+            (family, str(address[0]))
+            for family, _, _, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        )
+        if host.lower() == "localhost":
+            # Some machines map localhost to one loopback only, and their clients may try the other.
+            addresses |= dict.fromkeys([(socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")])
+        for family, address in addresses:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind((address, sockets[0].getsockname()[1] if sockets else port))
+            except OSError as err:
+                sock.close()
+                if err.errno == errno.EADDRINUSE:
+                    raise
+                last_error = err
+                continue
+            sockets.append(sock)
+        if not sockets:
+            raise last_error or OSError(f"{host} names no address")
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
 
 
 def build_app(
@@ -87,21 +132,16 @@ async def start(
     name) follows the port actually served, so the printed connection string works.
     """
     parts = urlsplit(settings.endpoint)
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, (parts.port or 80) if port is None else port))
-    except OSError:
-        sock.close()
-        raise
-    bound = sock.getsockname()[1]
+    sockets = _listen(host, (parts.port or 80) if port is None else port)
+    bound = sockets[0].getsockname()[1]
     if bound != (parts.port or {"http": 80, "https": 443}.get(parts.scheme)):
         settings = replace(settings, endpoint=f"{parts.scheme}://{parts.hostname}:{bound}")
     service = Service()
     app, clients, sender = build_app(settings, service, limits or Limits())
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    await web.SockSite(runner, sock).start()
+    for sock in sockets:
+        await web.SockSite(runner, sock).start()
     shown = f"[{host}]" if ":" in host else host
     return Running(
         f"http://{shown}:{bound}", settings.endpoint, settings.access_key, service, clients, sender, runner

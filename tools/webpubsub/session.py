@@ -33,7 +33,10 @@ from tools.webpubsub.state import Message
 log = logging.getLogger("webpubsub.session")
 
 Kind = Literal["raw", "json", "reliable"]
-# Close codes: 1000 normal; 1008 "this connection is gone, do not recover" (the SDKs read it so).
+# Close codes, as Microsoft's emulator uses them: 1000 when the service ends a
+# connection (REST close, shutdown, grace expiry); 1008 when a reliable connection
+# is dropped (full buffer, failed recovery), which tells the SDKs not to recover;
+# 1003/1007 for frames that are not the protocol's; 1009 for a frame over 1 MB.
 NORMAL = 1000
 GONE = 1008
 # How many processed ack ids a connection remembers to answer Duplicate.
@@ -45,8 +48,12 @@ class Limits:
     """The reliable protocol's bounds."""
 
     grace_seconds: float = 60.0
+    # Microsoft's emulator keeps 1,000 messages or 16 MiB. The SDKs acknowledge about once a
+    # second (the Python one only then), so a burst of over 1,000 messages a second to one
+    # client would drop it: ten times that leaves room for load tests, and the bytes bound
+    # still caps the memory.
     resend_messages: int = 10_000
-    resend_bytes: int = 64 * 1024 * 1024
+    resend_bytes: int = 16 * 1024 * 1024
 
 
 class Session:
@@ -78,13 +85,15 @@ class Session:
 
     @property
     def attached(self) -> bool:
+        """Whether the connection has a socket now."""
         return self._ws is not None
 
     def owns(self, ws: web.WebSocketResponse) -> bool:
+        """Whether ``ws`` is the connection's current socket."""
         return self._ws is ws
 
     async def attach(self, ws: web.WebSocketResponse, request: web.Request, user_id: str | None) -> None:
-        """Put the connection on ``ws``: send ``connected`` and, on a resumed one, resend what is unacknowledged."""
+        """Put the connection on ``ws``: send ``connected``, then resend what is unacknowledged."""
         async with self._lock:
             old_request = self._request
             self._ws, self._request = ws, request
@@ -104,9 +113,13 @@ class Session:
                 await self._send(text)
 
     def token_matches(self, token: str) -> bool:
-        return self.reconnection_token is not None and hmac.compare_digest(self.reconnection_token, token)
+        """Whether ``token`` is the reconnection token last issued (compared in constant time)."""
+        expected = self.reconnection_token
+        return expected is not None and hmac.compare_digest(expected.encode(), token.encode())
 
-    async def detached(self, ws: web.WebSocketResponse, reason: str, recoverable: bool) -> None:
+    async def detached(
+        self, ws: web.WebSocketResponse, reason: str, recoverable: bool, code: int = NORMAL
+    ) -> None:
         """``ws`` ended; a reliable connection lost without a close frame waits for its client."""
         if not self.owns(ws) or self.ended:
             return
@@ -119,7 +132,7 @@ class Session:
             )
             self._grace = asyncio.get_running_loop().create_task(self._expire())
             return
-        await self.end(reason)
+        await self.end(reason, code)
 
     async def _expire(self) -> None:
         await asyncio.sleep(self._limits.grace_seconds)
@@ -161,13 +174,14 @@ class Session:
                 await self._send(text)
         if overflow:
             await self.end(
-                f"more than {self._limits.resend_messages} messages or {self._limits.resend_bytes} bytes "
-                "were not acknowledged"
+                f"the reliable message buffer is full: more than {self._limits.resend_messages} messages "
+                f"or {self._limits.resend_bytes} bytes were not acknowledged",
+                GONE,
             )
 
     async def close(self, reason: str) -> None:
         """End the connection for good, telling the client ``reason``."""
-        await self.end(reason)
+        await self.end(reason, NORMAL)
 
     # protocol helpers
 
@@ -187,12 +201,13 @@ class Session:
         return ack_id in self._acks
 
     def remember(self, ack_id: int) -> None:
+        """Record a request that succeeded, so that its ackId answers ``Duplicate`` from now on."""
         self._acks[ack_id] = None
         if len(self._acks) > REMEMBERED_ACK_IDS:
             self._acks.popitem(last=False)
 
-    async def end(self, reason: str) -> None:
-        """End the connection once: tell the client, close its socket, report ``disconnected``."""
+    async def end(self, reason: str, code: int = NORMAL) -> None:
+        """End the connection once: tell the client, close its socket (``code``), report ``disconnected``."""
         if self.ended:
             return
         self.ended = True
@@ -204,8 +219,7 @@ class Session:
             try:
                 if self.kind != "raw":
                     await ws.send_str(frames.dumps(frames.disconnected(reason)))
-                code = GONE if self.kind == "reliable" else NORMAL
-                await ws.close(code=code, message=reason.encode()[:120])
+                await ws.close(code=code, message=_close_message(reason))
             except (ConnectionError, RuntimeError):
                 log.debug("connection %s was already gone when it ended", self.connection_id)
         self._unacked.clear()
@@ -223,6 +237,11 @@ class Session:
         except (ConnectionError, RuntimeError):
             # The socket is going; a reliable connection still holds the message for its return.
             log.debug("connection %s: socket gone before a frame reached it", self.connection_id)
+
+
+def _close_message(reason: str) -> bytes:
+    """A close frame's reason: at most 123 bytes of UTF-8, cut on a character boundary."""
+    return reason.encode()[:123].decode("utf-8", "ignore").encode()
 
 
 def _abort(request: web.Request | None) -> None:
