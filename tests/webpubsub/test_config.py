@@ -25,14 +25,16 @@ def test_the_default_is_the_emulators_connection_string_on_localhost_8080(tmp_pa
     assert (settings.endpoint, settings.access_key) == ("http://localhost:8080", EMULATOR_KEY)
 
 
-def test_local_settings_come_before_the_environment(tmp_path):
+def test_the_environment_comes_before_local_settings_as_with_func_start(tmp_path):
     app = _app_dir(
         tmp_path, {"WebPubSubConnectionString": "Endpoint=http://localhost:9000;AccessKey=fromfile;"}
     )
     env = {"WebPubSubConnectionString": "Endpoint=http://localhost:9001;AccessKey=fromenv;"}
     settings = config.load(app, env)
-    assert (settings.endpoint, settings.access_key) == ("http://localhost:9000", "fromfile")
-    assert config.connection_string(app, env)[1] == "WebPubSubConnectionString in local.settings.json"
+    assert (settings.endpoint, settings.access_key) == ("http://localhost:9001", "fromenv")
+    assert config.connection_string(app, env)[1] == "WebPubSubConnectionString in the environment"
+    assert config.connection_string(app, {})[1] == "WebPubSubConnectionString in local.settings.json"
+    assert config.load(app, {}).access_key == "fromfile"
 
 
 def test_the_environment_is_read_when_local_settings_has_no_connection_string(tmp_path):

@@ -29,8 +29,8 @@ client WebSockets (raw, json.webpubsub.azure.v1, json.reliable.webpubsub.azure.v
 the data-plane REST API, and events to your event handlers, like Microsoft's
 emulator (awps-emulator) but with no .NET.
 
-Connection string: {config.CONNECTION_SETTING} from local.settings.json (Values),
-else from the environment, else the emulator's default
+Connection string: {config.CONNECTION_SETTING} from the environment, else from
+local.settings.json (Values), as func start reads it, else the emulator's default
   {config.DEFAULT_CONNECTION_STRING}
 Use that same connection string in your app, `func start` and your scripts; the
 service listens on its Endpoint's host and port unless --host/--port say otherwise.

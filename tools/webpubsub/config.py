@@ -1,9 +1,9 @@
 """What the local service is told: its connection string, and each hub's event handlers.
 
-The connection string comes from the app's ``local.settings.json``
-(``Values.WebPubSubConnectionString``), else the environment, else the
-emulator's public default, and is parsed by the app's own parser so that the
-app, ``func start`` and this service agree on it.
+The connection string comes from the environment, else the app's
+``local.settings.json`` (``Values.WebPubSubConnectionString``; the environment
+wins, as with ``func start``), else the emulator's public default. The app's
+own parser reads it, so the app, ``func start`` and this service agree on it.
 
 Event handlers are configured per hub as Microsoft's emulator configures them:
 an ordered list of handlers, each with a URL template (``{event}`` and
@@ -94,19 +94,26 @@ class Settings:
         return next((h for h in self.handlers(hub) if h.takes(event_type, event_name)), None)
 
 
-def connection_string(app_dir: Path, env: Mapping[str, str]) -> tuple[str, str]:
-    """The connection string to use and where it came from (never logged itself)."""
+def _setting(app_dir: Path, env: Mapping[str, str], name: str) -> tuple[str, str] | None:
+    """An app setting and where it came from: the environment first, then
+    local.settings.json's Values, as ``func start`` reads them."""
+    if env.get(name, "").strip():
+        return env[name].strip(), f"{name} in the environment"
     settings = app_dir / "local.settings.json"
     if settings.exists():
         try:
             values = json.loads(settings.read_text()).get("Values", {})
         except (ValueError, AttributeError) as err:
             raise ConfigError(f"{settings} is not a JSON object with Values") from err
-        if isinstance(values, dict) and str(values.get(CONNECTION_SETTING, "")).strip():
-            return str(values[CONNECTION_SETTING]), f"{CONNECTION_SETTING} in {settings.name}"
-    if env.get(CONNECTION_SETTING, "").strip():
-        return env[CONNECTION_SETTING], f"{CONNECTION_SETTING} in the environment"
-    return DEFAULT_CONNECTION_STRING, "the emulator's default connection string"
+        if isinstance(values, dict) and str(values.get(name, "")).strip():
+            return str(values[name]).strip(), f"{name} in {settings.name}"
+    return None
+
+
+def connection_string(app_dir: Path, env: Mapping[str, str]) -> tuple[str, str]:
+    """The connection string to use and where it came from (never logged itself)."""
+    found = _setting(app_dir, env, CONNECTION_SETTING)
+    return found or (DEFAULT_CONNECTION_STRING, "the emulator's default connection string")
 
 
 def parse_connection_string(value: str) -> tuple[str, str]:
@@ -121,16 +128,9 @@ def parse_connection_string(value: str) -> tuple[str, str]:
 
 
 def app_hub(app_dir: Path, env: Mapping[str, str]) -> str:
-    """The app's hub: ``WebPubSubHub`` from local.settings.json or the environment, else ``chat``."""
-    settings = app_dir / "local.settings.json"
-    if settings.exists():
-        try:
-            values = json.loads(settings.read_text()).get("Values", {})
-        except (ValueError, AttributeError):
-            values = {}
-        if isinstance(values, dict) and str(values.get(HUB_SETTING, "")).strip():
-            return str(values[HUB_SETTING]).strip()
-    return env.get(HUB_SETTING, "").strip() or DEFAULT_HUB
+    """The app's hub: ``WebPubSubHub`` from the environment or local.settings.json, else ``chat``."""
+    found = _setting(app_dir, env, HUB_SETTING)
+    return found[0] if found else DEFAULT_HUB
 
 
 def default_hubs(hub: str) -> dict[str, tuple[EventHandler, ...]]:
