@@ -1,4 +1,4 @@
-"""The browser client in Chromium, against the whole app on the local host."""
+"""The browser client in Chromium, against the whole app on the local loop."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""The whole app through the local host: real WebSockets, real worker."""
+"""The whole app through the local loop: the local service, the host stand-in, the real worker."""
 
 import json
 
