@@ -46,9 +46,9 @@ def request_line(call: Call) -> str:
     return f"{call.method} {path}" + (f"?{query}" if query else "")
 
 
-@pytest.mark.parametrize("action, request, content_type, body", EVERY_ACTION)
+@pytest.mark.parametrize("action, call_line, content_type, body", EVERY_ACTION)
 def test_each_output_action_is_one_rest_call_shaped_as_the_service_expects(
-    action, request, content_type, body, monkeypatch
+    action, call_line, content_type, body, monkeypatch
 ):
     async def scenario(host):
         # The broadcast route passes actions through the output binding as given,
@@ -59,7 +59,7 @@ def test_each_output_action_is_one_rest_call_shaped_as_the_service_expects(
         async with host.session.post(f"{host.url}/api/broadcast", json=[sent]) as response:
             assert response.status == 202, await response.text()
         (call,) = host.service.calls
-        assert (request_line(call), call.body) == (request, body)
+        assert (request_line(call), call.body) == (call_line, body)
         if content_type:
             assert call.content_type.split(";")[0] == content_type
 

@@ -5,15 +5,14 @@ import json
 import pytest
 
 from tests.localhost.conftest import KEY, run
-from tools.localhost import cloudevents
-from tools.localhost.cloudevents import EventContext
+from tools.webpubsub.events import Context, headers_for
 
 ROUTES = ["/runtime/webhooks/webpubsub", "/api/webpubsub"]
 
 
 def headers(host, key, event_name="message", event_type="user", **overrides):
-    ctx = EventContext("chat", "conn-1", "alice", {"rooms": ["lobby"]})
-    h = cloudevents.event_headers(key, "localhost", ctx, event_type, event_name, "application/json")
+    ctx = Context("chat", "conn-1", "alice", {"rooms": ["lobby"]})
+    h = headers_for(key, "localhost", ctx, event_type, event_name, "application/json")
     h.update(overrides)
     return h
 

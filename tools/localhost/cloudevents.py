@@ -1,78 +1,18 @@
-"""Web PubSub events as CloudEvents over HTTP: build them (the service side)
-and read them back (the extension side)."""
+"""Web PubSub events as CloudEvents over HTTP, read as the extension reads them.
+
+The wire's primitives (signature, states header, content types) are the local
+service's own (``tools.webpubsub.events``), which builds these events."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import json
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-CONTENT_TYPES = {"text": "text/plain", "json": "application/json", "binary": "application/octet-stream"}
+from tools.webpubsub.events import CONTENT_TYPES, decode_states, encode_states, signature
 
-
-def signature(key: str, connection_id: str) -> str:
-    return "sha256=" + hmac.new(key.encode(), connection_id.encode(), hashlib.sha256).hexdigest()
-
-
-def encode_states(states: Mapping[str, Any]) -> str:
-    return base64.b64encode(json.dumps(dict(states)).encode()).decode()
-
-
-def decode_states(value: str) -> dict[str, Any]:
-    """States from a ``ce-connectionState`` header; raises ValueError if malformed."""
-    if not value:
-        return {}
-    states = json.loads(base64.b64decode(value, validate=True))
-    if not isinstance(states, dict):
-        raise ValueError("connection state must be a JSON object")
-    return states
-
-
-@dataclass(frozen=True)
-class EventContext:
-    """One connection's side of an event."""
-
-    hub: str
-    connection_id: str
-    user_id: str | None
-    states: Mapping[str, Any] = field(default_factory=dict)
-
-
-def event_headers(
-    key: str,
-    origin: str,
-    ctx: EventContext,
-    event_type: str,
-    event_name: str,
-    content_type: str,
-) -> dict[str, str]:
-    """The headers the service sends its event handler for one event."""
-    prefix = "azure.webpubsub.sys." if event_type == "system" else "azure.webpubsub.user."
-    headers = {
-        "Content-Type": content_type,
-        "WebHook-Request-Origin": origin,
-        "ce-specversion": "1.0",
-        "ce-type": prefix + event_name,
-        "ce-source": f"/hubs/{ctx.hub}/client/{ctx.connection_id}",
-        "ce-id": uuid.uuid4().hex,
-        "ce-time": datetime.now(UTC).isoformat(),
-        "ce-awpsversion": "1.0",
-        "ce-hub": ctx.hub,
-        "ce-connectionId": ctx.connection_id,
-        "ce-eventName": event_name,
-        "ce-signature": signature(key, ctx.connection_id),
-    }
-    if ctx.user_id:
-        headers["ce-userId"] = ctx.user_id
-    if ctx.states:
-        headers["ce-connectionState"] = encode_states(ctx.states)
-    return headers
+__all__ = ["CONTENT_TYPES", "BadEvent", "encode_states", "read_event", "signature_valid"]
 
 
 class BadEvent(ValueError):
