@@ -98,8 +98,7 @@ def render(cold: dict, events: list[dict], through: dict, grown: dict, quick: bo
 
 def render_soak(report: dict) -> str:
     """The soak's figures (reported, no goal): throughput, latency, memory per connection."""
-    per_conn = report["perConnectionKiB"]
-    memory = f"{per_conn:.0f} KiB" if per_conn is not None else "not sampled"
+    memory = soak.kib(report["perConnectionKiB"])
     return "\n".join(
         [
             f"| soak through the local loop: {report['clients']} clients in {report['rooms']} rooms, "

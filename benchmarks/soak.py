@@ -47,7 +47,7 @@ def node_ready() -> str:
     return node
 
 
-def rss_kib() -> int:
+def rsskib() -> int:
     """This process's resident set size now (Linux), in KiB."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -84,7 +84,7 @@ async def run(plan: Plan) -> dict[str, Any]:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        watch = asyncio.create_task(_watch(running, plan, rss_kib(), observed))
+        watch = asyncio.create_task(_watch(running, plan, rsskib(), observed))
         try:
             async with asyncio.timeout(plan.timeout_s + 60):
                 out, err = await proc.communicate()
@@ -110,7 +110,7 @@ async def _watch(running: loop.Loop, plan: Plan, baseline_kib: int, observed: Ob
         conns = running.service.service.all_connections()
         if connected_at is None and len(conns) >= plan.clients:
             connected_at = now()
-            observed.per_connection_kib = (rss_kib() - baseline_kib) / plan.clients
+            observed.per_connection_kib = (rsskib() - baseline_kib) / plan.clients
         # Cuts start once the clients have joined their rooms and are sending.
         if connected_at is None or now() - connected_at < 1.0 or observed.cuts >= plan.cuts:
             continue
@@ -149,8 +149,13 @@ def describe(name: str, report: dict[str, Any]) -> str:
         f"({report['sent'] / report['seconds']:.0f} messages/s in, {rate:.0f} deliveries/s out), "
         f"latency p50 {report['p50Ms']} ms p99 {report['p99Ms']} ms, {report['cuts']} sockets cut, "
         f"{report['lost']} lost, {report['duplicates']} duplicates, {report['reordered']} reordered, "
-        f"{report['gaps']} sequence gaps, {report['unacknowledged']} sends the SDK gave up on"
+        f"{report['gaps']} sequence gaps, {report['unacknowledged']} sends the SDK gave up on; "
+        f"memory per connection {kib(report['perConnectionKiB'])}"
     )
+
+
+def kib(value: float | None) -> str:
+    return "not sampled" if value is None else f"{value:.0f} KiB"
 
 
 def main() -> int:
