@@ -1,8 +1,8 @@
 """The app's settings, read from a mapping the caller passes in.
 
-Nothing reads ``os.environ`` at import time: the blueprints build a
-``Settings`` per invocation from the environment, and tests build one from a
-plain dict.
+Nothing reads ``os.environ`` at import time: the composition root
+(``composition.Dependencies``) builds ``Settings`` from the environment when a
+function first needs them, and tests build them from a plain dict.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from codec.datatype import DataType
 
 
 class InvalidEvent(ValueError):
-    """The event payload is not shaped as the contract says."""
+    """The event payload is not shaped as the extension sends it."""
 
 
 class EventType(enum.StrEnum):

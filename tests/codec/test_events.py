@@ -1,4 +1,4 @@
-"""Pin the payload shapes of the contract (section 2) the parser relies on."""
+"""Pin the payload shapes the extension sends (see tests/payloads.py) that the parser relies on."""
 
 import json
 
