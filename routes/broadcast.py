@@ -171,17 +171,19 @@ def check_filter(value: object) -> str:
         raise InvalidAction(f"filter must be a string of 1 to {MAX_FILTER_LENGTH} characters", "filter")
     if not value.isprintable():
         raise InvalidAction("filter must not contain control characters", "filter")
-    outside_quotes = value.split("'")[::2]
     if value.count("'") % 2:
         raise InvalidAction("filter has an unclosed quote", "filter")
+    # What is outside quoted strings, each of which becomes a space: a name
+    # cannot continue across a quoted string.
+    outside = " ".join(value.split("'")[::2])
     depth = 0
-    for char in "".join(outside_quotes):
+    for char in outside:
         depth += {"(": 1, ")": -1}.get(char, 0)
         if depth < 0:
             break
     if depth:
         raise InvalidAction("filter has unbalanced parentheses", "filter")
-    if not FILTER_FIELDS.search("".join(outside_quotes)):
+    if not FILTER_FIELDS.search(outside):
         raise InvalidAction("filter must test userId, connectionId, groups or protocol", "filter")
     return value
 
@@ -198,13 +200,18 @@ def _data_type(raw: object) -> DataType:
 Check = Callable[[object, str], object]
 
 
-def _text(max_length: int) -> Check:
-    def check(value: object, key: str) -> str:
-        if not isinstance(value, str) or not 1 <= len(value) <= max_length:
-            raise InvalidAction(f"{key} must be a string of 1 to {max_length} characters", key)
-        return value
+def _text(value: object, key: str, max_length: int) -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= max_length:
+        raise InvalidAction(f"{key} must be a string of 1 to {max_length} characters", key)
+    return value
 
-    return check
+
+def _id(value: object, key: str) -> str:
+    return _text(value, key, MAX_ID_LENGTH)
+
+
+def _reason(value: object, key: str) -> str:
+    return _text(value, key, MAX_REASON_LENGTH)
 
 
 def _group(value: object, key: str) -> str:
@@ -253,9 +260,9 @@ _BUFFER_RULE = 'data must be {"type": "Buffer", "data": [bytes 0-255]} when data
 _CHECKS: dict[str, Check] = {
     "group": _group,
     "targetName": _group,
-    "userId": _text(MAX_ID_LENGTH),
-    "connectionId": _text(MAX_ID_LENGTH),
-    "reason": _text(MAX_REASON_LENGTH),
+    "userId": _id,
+    "connectionId": _id,
+    "reason": _reason,
     "excluded": _excluded,
     "permission": _permission,
 }

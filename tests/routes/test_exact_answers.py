@@ -302,6 +302,16 @@ def test_each_malformed_filter_gets_its_exact_message(odata, message):
     assert bad({"actionName": "sendToAll", "data": "x", "filter": odata}) == invalid(message, "filter")
 
 
+@pytest.mark.parametrize("odata, tests_a_field", [("'x'userId", True), ("user'x'Id eq 1", False)])
+def test_a_quoted_string_separates_names_but_never_joins_them(odata, tests_a_field):
+    if tests_a_field:
+        assert check_filter(odata) == odata
+    else:
+        assert bad({"actionName": "sendToAll", "data": "x", "filter": odata}) == invalid(
+            "filter must test userId, connectionId, groups or protocol", "filter"
+        )
+
+
 def test_a_filtered_send_goes_to_the_gateway_with_its_hub():
     gateway = FakeGateway()
     raw = json.dumps(
