@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
 from codec.actions import Action, encode_actions
-from routes.http import HttpAnswer
+
+if TYPE_CHECKING:  # the event functions use send() alone: they need not load the routes
+    from routes.http import HttpAnswer
 
 
 def send(out: func.Out[str], actions: Iterable[Action]) -> None:

@@ -280,12 +280,7 @@ def _timestamp(now: datetime) -> str:
     """ISO 8601 in UTC with millisecond precision and a ``Z`` suffix."""
     t = now.astimezone(timezone.utc)
     # Plain formatting: several times faster than isoformat() or strftime here.
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (
-        t.year,
-        t.month,
-        t.day,
-        t.hour,
-        t.minute,
-        t.second,
-        t.microsecond // 1000,
+    return (
+        f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+        f".{t.microsecond // 1000:03d}Z"
     )

@@ -1,8 +1,8 @@
 """The app's settings, read from a mapping the caller passes in.
 
-Nothing reads ``os.environ`` at import time: the blueprints build a
-``Settings`` per invocation from the environment, and tests build one from a
-plain dict.
+Nothing reads ``os.environ`` at import time: the composition root
+(``composition.Dependencies``) builds ``Settings`` from the environment when a
+function first needs them, and tests build them from a plain dict.
 """
 
 from __future__ import annotations
@@ -56,12 +56,15 @@ class Settings:
             max_message_length=_positive_int(env, "ChatMaxMessageLength", DEFAULT_MAX_MESSAGE_LENGTH),
             # Set by App Service on every instance in Azure, never locally.
             running_in_azure=bool(env.get("WEBSITE_INSTANCE_ID")),
-            auth_enabled=env.get("WEBSITE_AUTH_ENABLED", "").lower() == "true",
+            auth_enabled=str(env.get("WEBSITE_AUTH_ENABLED")).lower() == "true",
         )
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = env.get(name, "false").strip().lower()
+    value = env.get(name)
+    if value is None:
+        return False
+    raw = value.strip().lower()
     if raw in ("true", "1", "yes"):
         return True
     if raw in ("false", "0", "no", ""):

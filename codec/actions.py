@@ -27,26 +27,16 @@ class Action:
     @classmethod
     def wire_fields(cls) -> dict[str, Field[Any]]:
         """The action's dataclass fields by their camelCase binding names."""
-        return _wire_fields(cls)
+        return _WIRE_FIELDS[cls]
 
     def to_binding(self) -> dict[str, Any]:
         """The JSON object the extension parses: ``actionName`` and the fields that are set."""
         result: dict[str, Any] = {"actionName": self.action_name}
-        for key, f in _wire_fields(type(self)).items():
+        for key, f in _WIRE_FIELDS[type(self)].items():
             value = getattr(self, f.name)
             if value is not None:
                 result[key] = _wire(value)
         return result
-
-
-_WIRE_FIELDS: dict[type, dict[str, Field[Any]]] = {}
-
-
-def _wire_fields(cls: type[Action]) -> dict[str, Field[Any]]:
-    found = _WIRE_FIELDS.get(cls)
-    if found is None:
-        found = _WIRE_FIELDS[cls] = {_camel(f.name): f for f in fields(cls)}
-    return found
 
 
 @dataclass(frozen=True)
@@ -176,6 +166,21 @@ ACTION_TYPES: dict[str, type[Action]] = {
 """Every action class by its lower-cased ``actionName``."""
 
 
+def wire_name(field_name: str) -> str:
+    """The binding's camelCase name of a snake_case field (``data_type`` -> ``dataType``)."""
+    head, *rest = field_name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def wire_fields_of(cls: type[Action]) -> dict[str, Field[Any]]:
+    """An action class's dataclass fields by their binding names, in declaration order."""
+    return {wire_name(f.name): f for f in fields(cls)}
+
+
+# Built once: looking fields up per call cost more than the rest of to_binding().
+_WIRE_FIELDS = {cls: wire_fields_of(cls) for cls in ACTION_TYPES.values()}
+
+
 def json_message(payload: object) -> str:
     """Serialize a JSON message payload compactly (the binding wants a string)."""
     return strict_json.dumps(payload)
@@ -197,11 +202,6 @@ def encode_actions(actions: Iterable[Action]) -> str | None:
     """
     items = [action.to_binding() for action in actions]
     return json_message(items) if items else None
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def _wire(value: object) -> object:

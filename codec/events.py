@@ -22,7 +22,7 @@ from codec.datatype import DataType
 
 
 class InvalidEvent(ValueError):
-    """The event payload is not shaped as the contract says."""
+    """The event payload is not shaped as the extension sends it."""
 
 
 class EventType(enum.StrEnum):
@@ -87,13 +87,14 @@ def parse_event(raw: object) -> Event:
             raw = strict_json.loads(raw)
         except (ValueError, RecursionError):
             raise InvalidEvent("the event is not valid JSON") from None
-    request = _object(raw, "request")
-    context = _parse_context(_object(_get(request, "connectionContext"), "request.connectionContext"))
+    request = _folded(raw, "request")
+    context = _parse_context(_folded(request.get("connectioncontext"), _CONTEXT))
     if context.event_type is EventType.USER:
-        data_type = DataType.parse(_get(request, "dataType", "Text"))
+        raw_type = request.get("datatype")
+        data_type = DataType.TEXT if raw_type is None else DataType.parse(raw_type)
         if data_type is None:
             raise InvalidEvent("dataType must be Text, Json or Binary")
-        data = _get(request, "data")
+        data = request.get("data")
         if data is None:
             data = ""
         if not isinstance(data, str):
@@ -101,11 +102,11 @@ def parse_event(raw: object) -> Event:
         return UserEvent(context, data, data_type)
     name = context.event_name.lower()
     if name == "connect":
-        return ConnectEvent(context, _strings(request, "subprotocols"))
+        return ConnectEvent(context, _strings(request.get("subprotocols"), "request.subprotocols"))
     if name == "connected":
         return ConnectedEvent(context)
     if name == "disconnected":
-        return DisconnectedEvent(context, _optional_str(request, "reason", "request"))
+        return DisconnectedEvent(context, _optional_str(request.get("reason"), "request.reason"))
     raise InvalidEvent(f"unknown system event {context.event_name!r}")
 
 
@@ -113,23 +114,25 @@ _EVENT_TYPES = {t.value: t for t in EventType}
 _CONTEXT = "request.connectionContext"
 
 
-def _parse_context(ctx: Mapping[str, Any]) -> ConnectionContext:
-    raw_type = _get(ctx, "eventType")
+def _parse_context(ctx: dict[str, Any]) -> ConnectionContext:
+    raw_type = ctx.get("eventtype")
     event_type = _EVENT_TYPES.get(raw_type.lower()) if isinstance(raw_type, str) else None
     if event_type is None:
         raise InvalidEvent(f"{_CONTEXT}.eventType must be System or User")
-    states = _get(ctx, "states") or {}
+    states = ctx.get("states")
+    if states is None:
+        states = {}
     if not isinstance(states, Mapping):
         raise InvalidEvent(f"{_CONTEXT}.states must be an object")
     return ConnectionContext(
         event_type=event_type,
-        event_name=_required_str(ctx, "eventName"),
-        hub=_required_str(ctx, "hub"),
-        connection_id=_required_str(ctx, "connectionId"),
-        user_id=_present(_optional_str(ctx, "userId", _CONTEXT)),
-        origin=_optional_str(ctx, "origin", _CONTEXT),
-        # A fresh object from the payload, wrapped read-only without a copy.
-        states=MappingProxyType(states if isinstance(states, dict) else dict(states)),
+        event_name=_required_str(ctx.get("eventname"), "eventName"),
+        hub=_required_str(ctx.get("hub"), "hub"),
+        connection_id=_required_str(ctx.get("connectionid"), "connectionId"),
+        user_id=_present(_optional_str(ctx.get("userid"), f"{_CONTEXT}.userId")),
+        origin=_optional_str(ctx.get("origin"), f"{_CONTEXT}.origin"),
+        # Read-only, without a copy: the payload's object is not used elsewhere.
+        states=MappingProxyType(states),
     )
 
 
@@ -138,44 +141,32 @@ def _present(value: str | None) -> str | None:
     return value if value and value.strip() else None
 
 
-# Small readers over decoded JSON objects. Keys are matched exactly first (the
-# extension writes camelCase) and case-insensitively only when that misses.
+# Small readers over decoded JSON objects. Keys are matched in any case (the
+# extension writes camelCase, some versions PascalCase): each object is read
+# once into a dict keyed by the lower-cased names.
 
 
-def _object(value: object, path: str) -> Mapping[str, Any]:
+def _folded(value: object, path: str) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise InvalidEvent(f"{path} must be an object")
-    return value
+    return {str(key).lower(): item for key, item in value.items()}
 
 
-def _get(obj: Mapping[str, Any], key: str, default: object = None) -> Any:
-    if key in obj:
-        return obj[key]
-    folded = key.lower()
-    for name, value in obj.items():
-        if str(name).lower() == folded:
-            return value
-    return default
-
-
-def _required_str(ctx: Mapping[str, Any], key: str) -> str:
-    value = _get(ctx, key)
+def _required_str(value: object, key: str) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidEvent(f"{_CONTEXT}.{key} must be a non-empty string")
     return value
 
 
-def _optional_str(obj: Mapping[str, Any], key: str, path: str) -> str | None:
-    value = _get(obj, key)
+def _optional_str(value: object, path: str) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    raise InvalidEvent(f"{path}.{key} must be a string")
+    raise InvalidEvent(f"{path} must be a string")
 
 
-def _strings(request: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    value = _get(request, key)
+def _strings(value: object, path: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise InvalidEvent(f"request.{key} must be an array of strings")
+        raise InvalidEvent(f"{path} must be an array of strings")
     return tuple(value)

@@ -38,7 +38,7 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 def loads(text: str | bytes | bytearray) -> Any:
     """Decode strict JSON; raises ValueError (or RecursionError when nested too deep)."""
     if not isinstance(text, str):
-        text = text.decode("utf-8")
+        text = text.decode()  # UTF-8, strictly: a bad byte is a ValueError
     return _DECODER.decode(text)
 
 

@@ -24,6 +24,9 @@ class InvalidContext(ValueError):
     """The context is not a JSON object."""
 
 
+_NOT_AN_OBJECT = "the Web PubSub context is not a JSON object"
+
+
 @dataclass(frozen=True)
 class ContextResponse:
     """The extension's own answer (preflight or failed validation), to return as it is."""
@@ -39,12 +42,14 @@ def parse_context(raw: str | bytes | None) -> ContextResponse | Event:
     Raises InvalidContext when the value is not a JSON object, and
     InvalidEvent (from ``parse_event``) when its request is malformed.
     """
+    if raw is None:
+        raise InvalidContext(_NOT_AN_OBJECT)
     try:
-        value = strict_json.loads(raw or "")
+        value = strict_json.loads(raw)
     except (ValueError, RecursionError):
-        value = None
+        raise InvalidContext(_NOT_AN_OBJECT) from None
     if not isinstance(value, dict):
-        raise InvalidContext("the Web PubSub context is not a JSON object")
+        raise InvalidContext(_NOT_AN_OBJECT)
     if value.get("isPreflight") or value.get("hasError"):
         return _context_response(value.get("response"))
     return parse_event(value.get("request"))

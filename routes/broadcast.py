@@ -143,17 +143,17 @@ def parse_action(item: object) -> Action | FilteredSend:
         if key != "actionName" and key not in wire:
             raise InvalidAction(f"{cls.action_name} has no field {key[:64]!r}", key[:64])
     values: dict[str, Any] = {}
-    data_type = None
-    if "dataType" in wire:
-        data_type = values["data_type"] = _data_type(item)
     for key, f in wire.items():
         if key == "dataType":
-            continue
-        if key not in item:
+            values[f.name] = _data_type(item.get(key))
+        elif key not in item:
             if f.default is MISSING:
                 raise InvalidAction(f"{key} is required for {cls.action_name}", key)
-            continue
-        values[f.name] = _CHECKS[key](item[key], key, data_type)
+        elif key != "data":
+            values[f.name] = _CHECKS[key](item[key], key)
+    if "data" in wire:
+        # Checked last: how depends on the data type, which follows it in the wire order.
+        values["data"] = _data(item["data"], values["data_type"])
     return cls(**values)
 
 
@@ -171,48 +171,56 @@ def check_filter(value: object) -> str:
         raise InvalidAction(f"filter must be a string of 1 to {MAX_FILTER_LENGTH} characters", "filter")
     if not value.isprintable():
         raise InvalidAction("filter must not contain control characters", "filter")
-    outside_quotes = value.split("'")[::2]
     if value.count("'") % 2:
         raise InvalidAction("filter has an unclosed quote", "filter")
+    # What is outside quoted strings, each of which becomes a space: a name
+    # cannot continue across a quoted string.
+    outside = " ".join(value.split("'")[::2])
     depth = 0
-    for char in "".join(outside_quotes):
+    for char in outside:
         depth += {"(": 1, ")": -1}.get(char, 0)
         if depth < 0:
             break
     if depth:
         raise InvalidAction("filter has unbalanced parentheses", "filter")
-    if not FILTER_FIELDS.search("".join(outside_quotes)):
+    if not FILTER_FIELDS.search(outside):
         raise InvalidAction("filter must test userId, connectionId, groups or protocol", "filter")
     return value
 
 
-def _data_type(item: dict[str, Any]) -> DataType:
-    raw = item.get("dataType", "text")
+def _data_type(raw: object) -> DataType:
+    if raw is None:
+        return DataType.TEXT
     data_type = DataType.parse(raw)
     if data_type is None:
         raise InvalidAction("dataType must be text, json or binary", "dataType")
     return data_type
 
 
-Check = Callable[[object, str, "DataType | None"], object]
+Check = Callable[[object, str], object]
 
 
-def _text(max_length: int) -> Check:
-    def check(value: object, key: str, _: DataType | None) -> str:
-        if not isinstance(value, str) or not 1 <= len(value) <= max_length:
-            raise InvalidAction(f"{key} must be a string of 1 to {max_length} characters", key)
-        return value
-
-    return check
+def _text(value: object, key: str, max_length: int) -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= max_length:
+        raise InvalidAction(f"{key} must be a string of 1 to {max_length} characters", key)
+    return value
 
 
-def _group(value: object, key: str, _: DataType | None) -> str:
+def _id(value: object, key: str) -> str:
+    return _text(value, key, MAX_ID_LENGTH)
+
+
+def _reason(value: object, key: str) -> str:
+    return _text(value, key, MAX_REASON_LENGTH)
+
+
+def _group(value: object, key: str) -> str:
     if not is_room_name(value):
         raise InvalidAction(f"{key} must be {ROOM_RULE}", key)
     return value
 
 
-def _excluded(value: object, key: str, _: DataType | None) -> tuple[str, ...]:
+def _excluded(value: object, key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(
         isinstance(v, str) and 1 <= len(v) <= MAX_ID_LENGTH for v in value
     ):
@@ -220,41 +228,41 @@ def _excluded(value: object, key: str, _: DataType | None) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _permission(value: object, key: str, _: DataType | None) -> str:
+def _permission(value: object, key: str) -> str:
     for permission in PERMISSIONS:
         if isinstance(value, str) and value.lower() == permission.lower():
             return permission
     raise InvalidAction(f"{key} must be one of: {', '.join(PERMISSIONS)}", key)
 
 
-def _data(value: object, key: str, data_type: DataType | None) -> str | bytes:
+def _data(value: object, data_type: DataType) -> str | bytes:
     if data_type is DataType.JSON:
         return json_message(value)
     if data_type is DataType.BINARY:
-        return _buffer(value, key)
+        return _buffer(value)
     if not isinstance(value, str):
-        raise InvalidAction(f"{key} must be a string when dataType is text", key)
+        raise InvalidAction("data must be a string when dataType is text", "data")
     return value
 
 
-def _buffer(value: object, key: str) -> bytes:
+def _buffer(value: object) -> bytes:
     """Binary data in the binding's Buffer form: {"type": "Buffer", "data": [0..255]}."""
     if isinstance(value, dict) and value.get("type") == "Buffer" and isinstance(value.get("data"), list):
         octets = value["data"]
         if all(type(b) is int and 0 <= b <= 255 for b in octets):
             return bytes(octets)
-    raise InvalidAction(
-        f'{key} must be {{"type": "Buffer", "data": [bytes 0-255]}} when dataType is binary', key
-    )
+    raise InvalidAction(_BUFFER_RULE, "data")
+
+
+_BUFFER_RULE = 'data must be {"type": "Buffer", "data": [bytes 0-255]} when dataType is binary'
 
 
 _CHECKS: dict[str, Check] = {
-    "data": _data,
     "group": _group,
     "targetName": _group,
-    "userId": _text(MAX_ID_LENGTH),
-    "connectionId": _text(MAX_ID_LENGTH),
-    "reason": _text(MAX_REASON_LENGTH),
+    "userId": _id,
+    "connectionId": _id,
+    "reason": _reason,
     "excluded": _excluded,
     "permission": _permission,
 }

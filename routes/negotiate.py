@@ -46,8 +46,10 @@ def negotiate(connection_info: str | None, user_id: str | None, settings: Settin
 
 
 def _connection_info(raw: str | None) -> dict[str, str] | None:
+    if raw is None:
+        return None
     try:
-        value = strict_json.loads(raw or "")
+        value = strict_json.loads(raw)
     except (ValueError, RecursionError):
         return None
     if not isinstance(value, dict):

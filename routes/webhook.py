@@ -17,7 +17,7 @@ from chat.handlers import EventOutcome, handle_event
 from chat.settings import Settings
 from codec import strict_json
 from codec.events import InvalidEvent
-from codec.replies import ConnectReply, ErrorCode, ErrorReply, UserEventReply
+from codec.replies import ConnectReply, ErrorCode, ErrorReply
 from codec.webhook import STATE_HEADER, ContextResponse, InvalidContext, encode_states, parse_context
 from routes.http import JSON, HttpAnswer, error_answer
 
@@ -43,19 +43,17 @@ def _answer(outcome: EventOutcome, current_states: Mapping[str, Any]) -> HttpAns
     if reply is None:
         return HttpAnswer(200, actions=outcome.actions)
     headers: dict[str, str] = {}
+    if isinstance(reply, ConnectReply):
+        # The states travel in the header, not in the body.
+        fields = {k: v for k, v in reply.to_binding().items() if k != "states"}
+        body, headers["Content-Type"] = strict_json.dumps(fields).encode(), JSON
+    else:
+        body, headers["Content-Type"] = reply.data.encode(), reply.data_type.content_type
     if reply.states:
         # The service replaces the connection's states with this header, so
         # it carries the merged whole, as the extension's own reply does.
         headers[STATE_HEADER] = encode_states({**current_states, **reply.states})
-    if isinstance(reply, ConnectReply):
-        body = reply.to_binding()
-        body.pop("states", None)
-        return HttpAnswer(
-            200, strict_json.dumps(body).encode(), {"Content-Type": JSON, **headers}, outcome.actions
-        )
-    assert isinstance(reply, UserEventReply)
-    content_type = reply.data_type.content_type
-    return HttpAnswer(200, reply.data.encode(), {"Content-Type": content_type, **headers}, outcome.actions)
+    return HttpAnswer(200, body, headers, outcome.actions)
 
 
 def _error(reply: ErrorReply) -> HttpAnswer:

@@ -148,6 +148,36 @@ def test_a_json_message_goes_to_its_room_and_the_sender_gets_an_ack():
     assert "states" not in outcome.reply.to_binding()
 
 
+def test_a_message_is_sent_to_its_room_as_json_data():
+    outcome = run(p.user_event("message", {"text": "hi"}))
+    (action,) = outcome.actions
+    assert action == SendToGroup(
+        group="lobby",
+        data=f'{{"type":"message","from":"alice","room":"lobby","text":"hi","at":"{p.NOW_ISO}"}}',
+        data_type=DataType.JSON,
+    )
+
+
+def test_a_guests_message_is_from_its_guest_id():
+    payload = p.user_event("message", {"text": "hi"}, user_id=None)
+    assert sent(run(payload, Settings(allow_anonymous=True)))[0][1]["from"] == "guest-AbCdEfGh"
+
+
+def test_timestamps_are_utc_whatever_the_time_zone_of_the_clock_and_the_machine(monkeypatch):
+    import time
+    from datetime import datetime, timedelta, timezone
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        tokyo = datetime(2026, 11, 27, 21, 30, 15, 999999, tzinfo=timezone(timedelta(hours=9)))
+        outcome = handle_request(p.as_request(p.user_event("message", {"text": "x"})), SETTINGS, tokyo)
+        assert json.loads(outcome.reply.data)["at"] == "2026-11-27T12:30:15.999Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 def test_a_plain_text_message_goes_to_the_default_room():
     outcome = run(p.user_event("message", "hello <b>there</b>", data_type="Text"))
     assert sent(outcome) == [
@@ -227,7 +257,7 @@ def test_an_unknown_event_name_is_echoed_at_most_64_characters_long():
     assert json.loads(outcome.reply.data)["event"] == "t" * 64
 
 
-@pytest.mark.parametrize("event_id", ["m-1", "x" * 64, 0, 7, 2**53 - 1, -(2**53 - 1)])
+@pytest.mark.parametrize("event_id", ["a", "m-1", "x" * 64, 0, 7, 2**53 - 1, -(2**53 - 1)])
 def test_an_id_is_echoed_in_the_ack_and_in_a_refusal(event_id):
     ack = run(p.user_event("message", {"text": "hi", "id": event_id})).reply
     assert json.loads(ack.data) == {
@@ -299,7 +329,11 @@ def test_leave_removes_the_connection_records_it_and_announces_it():
     outcome = run(p.user_event("leave", {"room": "lobby"}, rooms=["lobby", "games"]))
     assert outcome.actions[0] == RemoveConnectionFromGroup(connection_id="AbCdEfGh123-conn", group="lobby")
     assert [(g, m["event"]) for g, m in sent(outcome)] == [("lobby", "left")]
-    assert outcome.reply.states == {"rooms": ["games"]}
+    assert outcome.reply == UserEventReply(
+        data='{"type":"ack","event":"leave","room":"lobby","rooms":["games"]}',
+        data_type=DataType.JSON,
+        states={"rooms": ["games"]},
+    )
 
 
 def test_leaving_the_last_room_records_an_empty_list():

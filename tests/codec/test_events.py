@@ -1,4 +1,4 @@
-"""Pin the payload shapes of the contract (section 2) the parser relies on."""
+"""Pin the payload shapes the extension sends (see tests/payloads.py) that the parser relies on."""
 
 import json
 
@@ -93,3 +93,63 @@ def test_deeply_nested_json_is_an_invalid_event_not_a_crash():
 @pytest.mark.parametrize("blank", ["", " ", "\t\n"])
 def test_a_blank_user_id_counts_as_no_user(blank):
     assert parse_event(p.as_request(p.connect(user_id=blank))).context.user_id is None
+
+
+def test_keys_in_any_case_are_read_and_a_missing_data_type_is_text():
+    context = {k.upper(): v for k, v in p.context("User", "message").items()}
+    event = parse_event({"CONNECTIONCONTEXT": context, "DATA": "hi", "REASON": 5})
+    assert (event.context.event_type, event.data, event.data_type) == (EventType.USER, "hi", DataType.TEXT)
+    assert (event.context.hub, event.context.user_id, event.context.origin) == (
+        "chat",
+        "alice",
+        "myresource.webpubsub.azure.com",
+    )
+    assert event.context.states == {}
+
+
+def test_a_context_without_states_has_none():
+    context = p.context("System", "connected")
+    del context["states"]
+    assert parse_event({"connectionContext": context}).context.states == {}
+
+
+def test_a_disconnected_reason_in_any_case_is_read():
+    payload = p.disconnected(reason=None)
+    payload["Reason"] = "gone"
+    assert parse_event(payload).reason == "gone"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"userId": 5}, "request.connectionContext.userId must be a string"),
+        ({"origin": ["x"]}, "request.connectionContext.origin must be a string"),
+        ({"hub": ""}, "request.connectionContext.hub must be a non-empty string"),
+        ({"eventName": None}, "request.connectionContext.eventName must be a non-empty string"),
+        ({"eventType": 1}, "request.connectionContext.eventType must be System or User"),
+    ],
+)
+def test_a_malformed_context_field_is_named_in_the_error(change, message):
+    payload = p.connected()
+    payload["connectionContext"].update(change)
+    with pytest.raises(InvalidEvent) as err:
+        parse_event(payload)
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        ({**p.disconnected(), "reason": 5}, "request.reason must be a string"),
+        ({**p.user_event("message", "x"), "data": 5}, "data must be a string"),
+        ({**p.user_event("message", "x"), "dataType": "Xml"}, "dataType must be Text, Json or Binary"),
+        ({**p.connect(), "subprotocols": [1]}, "request.subprotocols must be an array of strings"),
+        ({"connectionContext": []}, "request.connectionContext must be an object"),
+        ([], "request must be an object"),
+        ("{", "the event is not valid JSON"),
+    ],
+)
+def test_a_malformed_request_field_is_named_in_the_error(payload, message):
+    with pytest.raises(InvalidEvent) as err:
+        parse_event(payload)
+    assert str(err.value) == message

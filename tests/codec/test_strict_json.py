@@ -65,3 +65,16 @@ def test_the_encoder_is_compact_and_ascii():
     expected = '[{"actionName":"sendToAll","data":"x","dataType":"text","excluded":[]}]'
     assert encode_actions([SendToAll(data="x")]) == expected
     assert json.loads(json_message({"n": 1e308})) == {"n": 1e308}
+
+
+@pytest.mark.parametrize("name", ["NaN", "Infinity", "-Infinity"])
+def test_the_error_names_the_constant(name):
+    with pytest.raises(ValueError, match=f"^{name} is not a JSON number$"):
+        strict_json.loads(f"[{name}]")
+
+
+def test_the_error_shows_at_most_32_characters_of_an_overflowing_number():
+    text = "1" * 40 + "e400"
+    with pytest.raises(ValueError) as err:
+        strict_json.loads(text)
+    assert str(err.value) == "1" * 32 + " is too large for a JSON number"

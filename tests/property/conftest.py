@@ -13,7 +13,7 @@ settings.register_profile("default", max_examples=400, deadline=None, suppress_h
 settings.register_profile("deep", max_examples=5000, deadline=None, suppress_health_check=_QUIET)
 # scripts/mutate: the same examples on every run, so that a mutant is killed or not, never by chance.
 settings.register_profile(
-    "mutation", max_examples=100, deadline=None, suppress_health_check=_QUIET, derandomize=True, database=None
+    "mutation", max_examples=25, deadline=None, suppress_health_check=_QUIET, derandomize=True, database=None
 )
 
 EXAMPLES: Counter[str] = Counter()

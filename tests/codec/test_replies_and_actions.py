@@ -1,0 +1,71 @@
+"""The replies and actions as the extension reads them, field by field."""
+
+import pytest
+
+from codec.actions import (
+    ACTION_TYPES,
+    CloseGroupConnections,
+    GrantPermission,
+    SendToGroup,
+    wire_fields_of,
+    wire_name,
+)
+from codec.datatype import DataType
+from codec.replies import ConnectReply, ErrorCode, ErrorReply, UserEventReply
+
+
+def test_a_connect_reply_writes_every_field_that_is_set():
+    reply = ConnectReply(
+        user_id="u", groups=("a", "b"), roles=("webpubsub.joinLeaveGroup",), subprotocol="p", states={"k": 1}
+    )
+    assert reply.to_binding() == {
+        "userId": "u",
+        "groups": ["a", "b"],
+        "roles": ["webpubsub.joinLeaveGroup"],
+        "subprotocol": "p",
+        "states": {"k": 1},
+    }
+    assert ConnectReply().to_binding() == {}
+
+
+def test_a_user_event_reply_and_an_error_reply_as_the_extension_reads_them():
+    assert UserEventReply("x").to_binding() == {"data": "x", "dataType": "text"}
+    assert UserEventReply("{}", DataType.JSON, {"rooms": []}).to_binding() == {
+        "data": "{}",
+        "dataType": "json",
+        "states": {"rooms": []},
+    }
+    assert ErrorReply(ErrorCode.SERVER_ERROR, "m").to_binding() == {
+        "code": "serverError",
+        "errorMessage": "m",
+    }
+
+
+@pytest.mark.parametrize("code, status", [("unauthorized", 401), ("userError", 400), ("serverError", 500)])
+def test_each_error_code_is_the_status_the_service_sees(code, status):
+    assert ErrorCode(code).http_status == status
+
+
+@pytest.mark.parametrize(
+    "name, wire",
+    [("data", "data"), ("data_type", "dataType"), ("target_name", "targetName"), ("a_b_c", "aBC")],
+)
+def test_field_names_become_the_bindings_camel_case(name, wire):
+    assert wire_name(name) == wire
+
+
+def test_each_action_declares_its_binding_fields_in_order():
+    assert list(wire_fields_of(SendToGroup)) == ["group", "data", "dataType", "excluded"]
+    assert list(wire_fields_of(GrantPermission)) == ["connectionId", "permission", "targetName"]
+    assert list(wire_fields_of(CloseGroupConnections)) == ["group", "excluded", "reason"]
+    assert all(cls.wire_fields() == wire_fields_of(cls) for cls in ACTION_TYPES.values())
+
+
+@pytest.mark.parametrize("value", [5, None, b"text", ["text"]])
+def test_a_data_type_that_is_not_a_string_names_none(value):
+    assert DataType.parse(value) is None
+
+
+@pytest.mark.parametrize("value, expected", [("TEXT", DataType.TEXT), ("Json", DataType.JSON), ("xml", None)])
+def test_data_types_are_named_in_any_case(value, expected):
+    assert DataType.parse(value) is expected
