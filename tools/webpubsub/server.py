@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from tools.webpubsub import rest
 from tools.webpubsub.client import ClientEndpoint
 from tools.webpubsub.config import Settings
 from tools.webpubsub.events import EventSender
@@ -17,23 +18,6 @@ from tools.webpubsub.state import Service
 
 # A REST request carries at most a 1 MB message, plus room for its envelope.
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
-
-
-def _add_rest_routes(app: web.Application, service: Service, endpoint: str, access_key: str) -> None:
-    """The REST API (``tools.webpubsub.rest``, written on its own branch), or only its health check."""
-    try:
-        from tools.webpubsub.rest import add_routes  # type: ignore[import-not-found,unused-ignore]
-    except ModuleNotFoundError as err:
-        if err.name != "tools.webpubsub.rest":
-            raise
-
-        # Until the REST module lands: answer the health check the run script probes.
-        async def health(_: web.Request) -> web.Response:
-            return web.Response(status=200)
-
-        app.router.add_route("HEAD", "/api/health", health)
-        return
-    add_routes(app, service, endpoint, access_key)
 
 
 @dataclass
@@ -116,7 +100,7 @@ def build_app(
     clients = ClientEndpoint(service, sender, settings.endpoint, settings.access_key, limits)
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app.router.add_get("/client/hubs/{hub}", clients.handle)
-    _add_rest_routes(app, service, settings.endpoint, settings.access_key)
+    rest.add_routes(app, service, settings.endpoint, settings.access_key)
     return app, clients, sender
 
 
