@@ -19,7 +19,7 @@ from tools import loop
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
 MAX_MESSAGE_LENGTH = 500
-# What a root CI machine with no display needs (see the machine notes).
+# What Chromium needs as root on a machine with no display or GPU (as CI runs).
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
