@@ -79,7 +79,7 @@ def plan(env: Mapping[str, str], func_installed: bool, functions_port: int = FUN
     try:
         endpoint = service_access(env, "WebPubSubConnectionString").endpoint
     except SettingsError as err:
-        raise RunError(f"local.settings.json: {err}") from None
+        raise RunError(f"{err} (in the environment or local.settings.json)") from None
     url = urlsplit(endpoint)
     local = (url.hostname or "").lower() in LOOPBACK
     start_service = local and not web_pubsub_answers(endpoint)
@@ -170,9 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     port = parser.parse_args(argv).port
     load_settings(ROOT)
-    func = shutil.which("func")
     try:
-        steps = plan(os.environ, func is not None, port)
+        steps = plan(os.environ, shutil.which("func") is not None, port)
     except RunError as err:
         print(f"scripts/run: {err}", file=sys.stderr)
         return 2
@@ -196,8 +195,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"using the Web PubSub service at {steps.service_endpoint}", flush=True)
         if steps.start_azurite:
             processes.start("Azurite", ["npx", "--yes", "azurite", "--silent", "--location", ".azurite"])
-        if func is not None:
-            processes.start("Core Tools", [func, "start", "--port", str(port)])
+        if steps.use_func:
+            processes.start("Core Tools", ["func", "start", "--port", str(port)])
         else:
             host = [sys.executable, "-m", "tools.localhost", "--port", str(port)]
             processes.start("the Functions host stand-in (Core Tools is not installed)", host)
