@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
@@ -42,8 +41,7 @@ class EventType(enum.StrEnum):
     USER = "user"
 
 
-@dataclass(frozen=True)
-class ConnectionContext:
+class ConnectionContext(msgspec.Struct, frozen=True):
     """Who sent an event, on which connection, with what recorded state."""
 
     event_type: EventType
@@ -52,26 +50,23 @@ class ConnectionContext:
     connection_id: str
     user_id: str | None = None
     origin: str | None = None
-    states: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    states: Mapping[str, Any] = msgspec.field(default_factory=lambda: MappingProxyType({}))
 
 
-@dataclass(frozen=True)
-class ConnectEvent:
+class ConnectEvent(msgspec.Struct, frozen=True):
     """A client asks to connect, offering these WebSocket subprotocols."""
 
     context: ConnectionContext
     subprotocols: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class ConnectedEvent:
+class ConnectedEvent(msgspec.Struct, frozen=True):
     """A connection is established."""
 
     context: ConnectionContext
 
 
-@dataclass(frozen=True)
-class UserEvent:
+class UserEvent(msgspec.Struct, frozen=True):
     """A client sent an event; ``data`` is its text (a JSON message as JSON text)."""
 
     context: ConnectionContext
@@ -79,8 +74,7 @@ class UserEvent:
     data_type: DataType
 
 
-@dataclass(frozen=True)
-class DisconnectedEvent:
+class DisconnectedEvent(msgspec.Struct, frozen=True):
     """A connection closed, for ``reason`` when the service gives one."""
 
     context: ConnectionContext
