@@ -23,11 +23,14 @@ from codec.datatype import DataType
 PERMISSIONS = ("sendToGroup", "joinLeaveGroup")
 
 
-def _tag(class_name: str) -> str:
-    return class_name[0].lower() + class_name[1:]
-
-
-class Action(msgspec.Struct, frozen=True, rename="camel", tag_field="actionName", tag=_tag):
+class Action(
+    msgspec.Struct,
+    frozen=True,
+    rename="camel",
+    tag_field="actionName",
+    # Each class's tag is its actionName: the class name in camelCase.
+    tag=lambda class_name: class_name[0].lower() + class_name[1:],
+):
     """Base of every output action."""
 
     action_name: ClassVar[str]
@@ -206,7 +209,7 @@ def encode_actions(actions: Iterable[Action]) -> str | None:
     items = list(actions)
     if not items:
         return None
-    if all(map(_written_as_is, items)):
+    if all(map(written_as_is, items)):
         try:
             encoded = _ENCODE(items)
         except ValueError:  # a lone surrogate: the standard encoder escapes it
@@ -219,8 +222,12 @@ def encode_actions(actions: Iterable[Action]) -> str | None:
     return json_message([action.to_binding() for action in items])
 
 
-def _written_as_is(action: Action) -> bool:
-    """True when msgspec writes ``action`` exactly as ``to_binding()`` gives it."""
+def written_as_is(action: Action) -> bool:
+    """True when msgspec writes ``action`` exactly as ``to_binding()`` gives it.
+
+    It does unless a field is None (``to_binding()`` leaves it out) or data
+    is bytes (the binding wants Node's Buffer form, not base64).
+    """
     for name in _SPECIAL[type(action)]:
         value = getattr(action, name)
         if value is None or type(value) is bytes:

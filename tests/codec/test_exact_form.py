@@ -105,3 +105,18 @@ def test_a_number_too_large_anywhere_in_the_event_is_not_the_exact_form():
     payload = p.connect()
     text = p.as_request(payload).replace('"claims": {', '"claims": {"n": [1e400], ', 1)
     assert decode_exact(text) is None
+
+
+def test_in_the_exact_form_a_context_without_states_has_none():
+    payload = p.connected()
+    del payload["connectionContext"]["states"]
+    event = decode_exact(json.dumps(payload))
+    assert event is not None and event.context.states == {}
+    payload["connectionContext"]["states"] = None
+    event = decode_exact(json.dumps(payload))
+    assert event is not None and event.context.states == {}
+
+
+def test_read_the_case_insensitive_way_a_user_event_without_data_has_empty_text():
+    event = parse_event({"connectionContext": p.context("User", "message"), "data": None})
+    assert isinstance(event, UserEvent) and event.data == ""

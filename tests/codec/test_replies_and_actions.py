@@ -14,6 +14,7 @@ from codec.actions import (
     encode_actions,
     wire_fields_of,
     wire_name,
+    written_as_is,
 )
 from codec.datatype import DataType
 from codec.replies import ConnectReply, ErrorCode, ErrorReply, UserEventReply
@@ -119,3 +120,19 @@ def test_every_action_is_tagged_with_its_name_and_its_fields_carry_their_binding
     for cls in ACTION_TYPES.values():
         assert cls.__struct_config__.tag == cls.action_name
         assert [f.encode_name for f in cls.wire_fields().values()] == list(cls.wire_fields())
+
+
+@pytest.mark.parametrize(
+    "action, as_is",
+    [
+        (SendToGroup(group="g", data="x"), True),
+        (SendToAll(data=b"x", data_type=DataType.BINARY), False),
+        (AddConnectionToGroup(connection_id="c", group="g"), True),
+        (CloseAllConnections(), False),
+        (CloseAllConnections(reason="r"), True),
+        (GrantPermission(connection_id="c", permission="sendToGroup"), False),
+        (GrantPermission(connection_id="c", permission="sendToGroup", target_name="g"), True),
+    ],
+)
+def test_msgspec_writes_an_action_itself_unless_a_field_is_none_or_bytes(action, as_is):
+    assert written_as_is(action) is as_is
