@@ -86,6 +86,12 @@ def render(cold: dict, events: list[dict], through: dict, grown: dict, quick: bo
         f"| {through['message_per_s']:.0f}/s | {through['noop_per_s']:.0f}/s | {ratio:.2f}x "
         "| (reported) | |"
     )
+    ratio = through["message_per_s"] / through["noop_async_out_per_s"]
+    lines.append(
+        "| worker: message vs an `async def` trigger that sets a constant output, returns a constant reply "
+        f"| {through['message_per_s']:.0f}/s | {through['noop_async_out_per_s']:.0f}/s | {ratio:.2f}x "
+        "| (reported) | |"
+    )
     for key, unit in (("actions", "action"), ("bytes", "byte")):
         series = grown[key]
         marginal = ", ".join(_time(m) for m in series["marginal"])

@@ -277,14 +277,17 @@ def _user(ctx: ConnectionContext) -> str:
 
 def _timestamp(now: datetime) -> str:
     """ISO 8601 in UTC with millisecond precision and a ``Z`` suffix."""
-    t = now if now.tzinfo is timezone.utc else now.astimezone(timezone.utc)
-    # One %-format: several times faster than isoformat(), strftime or an f-string here.
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031
+    # A UTC clock needs no conversion (converting would give the same time).
+    t = now if now.tzinfo is timezone.utc else now.astimezone(timezone.utc)  # pragma: no mutate
+    # One %-format, microseconds cut to milliseconds: several times faster
+    # than isoformat(), strftime or an f-string here.
+    text = "%04d-%02d-%02dT%02d:%02d:%02d.%06d" % (  # noqa: UP031
         t.year,
         t.month,
         t.day,
         t.hour,
         t.minute,
         t.second,
-        t.microsecond // 1000,
+        t.microsecond,
     )
+    return text[:23] + "Z"
