@@ -12,7 +12,10 @@ from pathlib import Path
 from benchmarks import cold_start, growth, per_event, soak, worker
 
 ROOT = Path(__file__).resolve().parent.parent
-GOALS = {"cold": 1.10, "event": 3.0, "worker": 0.8, "growth": 2.0}
+# Issue 12's goals: an event costs no more than one JSON round trip of it (a
+# broadcast, JSON inside JSON, 1.5 of them), and the message function handles
+# at least half the events of a do-nothing async function.
+GOALS = {"cold": 1.10, "event": 1.0, "broadcast": 1.5, "worker_async": 0.5, "growth": 2.0}
 
 
 def main() -> None:
@@ -60,22 +63,33 @@ def render(cold: dict, events: list[dict], through: dict, grown: dict, quick: bo
         f"| SDK, identity or handler modules loaded by indexing | {heavy} | | | none "
         f"| {verdict(not cold['heavy_modules'])} |"
     )
+    lines.append(
+        f"| first invocation: the message function's first event after indexing (handler imports included) "
+        f"| {cold['first_invocation_seconds'] * 1e3:.1f} ms | | | (reported) | |"
+    )
     for row in events:
+        goal = GOALS["broadcast" if row["event"].startswith("broadcast") else "event"]
         lines.append(
             f"| per event: {row['event']} vs json.loads + json.dumps | {row['handler_us']:.1f} µs "
-            f"| {row['baseline_us']:.1f} µs | {row['ratio']:.2f}x | <= {GOALS['event']}x "
-            f"| {verdict(row['ratio'] <= GOALS['event'])} |"
+            f"| {row['baseline_us']:.1f} µs | {row['ratio']:.2f}x | <= {goal}x "
+            f"| {verdict(row['ratio'] <= goal)} |"
         )
-    ratio = through["message_per_s"] / through["noop_per_s"]
-    lines.append(
-        f"| worker: message vs a do-nothing `def` trigger ({through['invocations']} each) "
-        f"| {through['message_per_s']:.0f}/s | {through['noop_per_s']:.0f}/s | {ratio:.2f}x "
-        f"| >= {GOALS['worker']}x | {verdict(ratio >= GOALS['worker'])} |"
-    )
     ratio = through["message_per_s"] / through["noop_async_per_s"]
     lines.append(
-        f"| worker: message vs a do-nothing `async def` trigger (no thread hop either) "
+        f"| worker: message vs a do-nothing `async def` trigger ({through['invocations']} each) "
         f"| {through['message_per_s']:.0f}/s | {through['noop_async_per_s']:.0f}/s | {ratio:.2f}x "
+        f"| >= {GOALS['worker_async']}x | {verdict(ratio >= GOALS['worker_async'])} |"
+    )
+    ratio = through["message_per_s"] / through["noop_per_s"]
+    lines.append(
+        f"| worker: message vs a do-nothing `def` trigger (the usual form, with its thread hop) "
+        f"| {through['message_per_s']:.0f}/s | {through['noop_per_s']:.0f}/s | {ratio:.2f}x "
+        "| (reported) | |"
+    )
+    ratio = through["message_per_s"] / through["noop_async_out_per_s"]
+    lines.append(
+        "| worker: message vs an `async def` trigger that sets a constant output, returns a constant reply "
+        f"| {through['message_per_s']:.0f}/s | {through['noop_async_out_per_s']:.0f}/s | {ratio:.2f}x "
         "| (reported) | |"
     )
     for key, unit in (("actions", "action"), ("bytes", "byte")):

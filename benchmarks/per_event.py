@@ -118,6 +118,7 @@ def measure(repeat: int, number: int) -> list[dict]:
         ("connect", connect_request()),
         ("message", user_request("message", {"room": "lobby", "text": "hello there"}, ["lobby"])),
         ("join", user_request("join", {"room": "games"}, ["lobby"])),
+        ("leave", user_request("leave", {"room": "games"}, ["lobby", "games"])),
     ]
     results = []
     for name, raw in scenarios:

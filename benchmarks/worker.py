@@ -1,6 +1,8 @@
 """Through the worker: invocations per second of the message function against
-do-nothing trigger functions (a plain ``def``, the usual form, and an
-``async def``), in the same real worker (a child process)."""
+do-nothing trigger functions (a plain ``def``, the usual form, an ``async
+def``, and an ``async def`` that sets a constant output and returns a constant
+reply, which is the worker's own share of a message), in the same real worker
+(a child process)."""
 
 from __future__ import annotations
 
@@ -46,7 +48,7 @@ async def _child(invocations: int, rounds: int) -> dict:
             assert response.result.status == success
         return time.perf_counter() - start
 
-    names = ("message", "noop", "noop_async")
+    names = ("message", "noop", "noop_async", "noop_async_out")
     seconds = dict.fromkeys(names, 0.0)
     for name in names:
         await batch(name)  # warm up

@@ -16,9 +16,10 @@ twice or leaving a room not joined changes nothing and sends nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+
+import msgspec
 
 from chat.refusals import Refusal, refusal_reply
 from chat.rooms import ROOM_RULE, is_room_name, rooms_from_states, rooms_state
@@ -53,8 +54,7 @@ MAX_SAFE_INTEGER = 2**53 - 1
 """The largest integer ``id`` (JavaScript's exact integers)."""
 
 
-@dataclass(frozen=True)
-class EventOutcome:
+class EventOutcome(msgspec.Struct, frozen=True):
     """A handler's answer: the reply (None for none) and the actions to send."""
 
     reply: ServiceReply | None = None
@@ -160,8 +160,7 @@ def guest_id(connection_id: str) -> str:
 _ROOM_RULE = f"room must be {ROOM_RULE}"
 
 
-@dataclass(frozen=True)
-class _Request:
+class _Request(msgspec.Struct, frozen=True):
     """A user event whose data was read: who sent what, and the id to echo."""
 
     name: str
@@ -278,9 +277,17 @@ def _user(ctx: ConnectionContext) -> str:
 
 def _timestamp(now: datetime) -> str:
     """ISO 8601 in UTC with millisecond precision and a ``Z`` suffix."""
-    t = now.astimezone(timezone.utc)
-    # Plain formatting: several times faster than isoformat() or strftime here.
-    return (
-        f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-        f".{t.microsecond // 1000:03d}Z"
+    # A UTC clock needs no conversion (converting would give the same time).
+    t = now if now.tzinfo is timezone.utc else now.astimezone(timezone.utc)  # pragma: no mutate
+    # One %-format, microseconds cut to milliseconds: several times faster
+    # than isoformat(), strftime or an f-string here.
+    text = "%04d-%02d-%02dT%02d:%02d:%02d.%06d" % (  # noqa: UP031
+        t.year,
+        t.month,
+        t.day,
+        t.hour,
+        t.minute,
+        t.second,
+        t.microsecond,
     )
+    return text[:23] + "Z"

@@ -1,16 +1,21 @@
 """The 14 output actions of the ``webPubSub`` binding.
 
-Each action is a frozen dataclass whose snake_case fields map one-to-one to
-the binding's camelCase JSON fields; ``to_binding()`` gives the JSON object
-the extension parses (``actionName`` plus the fields). ``encode_actions``
-gives the string to set on the output binding.
+Each action is a frozen msgspec struct whose snake_case fields map one-to-one
+to the binding's camelCase JSON fields, tagged with its ``actionName``;
+``to_binding()`` gives the JSON object the extension parses (``actionName``
+plus the fields that are set). ``encode_actions`` gives the string to set on
+the output binding, written by msgspec straight from the structs when that
+gives the same JSON as ``to_binding()``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import Field, dataclass, fields
+from dataclasses import dataclass
 from typing import Any, ClassVar
+
+import msgspec
+from msgspec.structs import FieldInfo, fields
 
 from codec import strict_json
 from codec.datatype import DataType
@@ -18,15 +23,21 @@ from codec.datatype import DataType
 PERMISSIONS = ("sendToGroup", "joinLeaveGroup")
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(
+    msgspec.Struct,
+    frozen=True,
+    rename="camel",
+    tag_field="actionName",
+    # Each class's tag is its actionName: the class name in camelCase.
+    tag=lambda class_name: class_name[0].lower() + class_name[1:],
+):
     """Base of every output action."""
 
     action_name: ClassVar[str]
 
     @classmethod
-    def wire_fields(cls) -> dict[str, Field[Any]]:
-        """The action's dataclass fields by their camelCase binding names."""
+    def wire_fields(cls) -> dict[str, FieldInfo]:
+        """The action's fields by their camelCase binding names."""
         return _WIRE_FIELDS[cls]
 
     def to_binding(self) -> dict[str, Any]:
@@ -39,16 +50,14 @@ class Action:
         return result
 
 
-@dataclass(frozen=True)
-class SendToAll(Action):
+class SendToAll(Action, frozen=True):
     action_name = "sendToAll"
     data: str | bytes
     data_type: DataType = DataType.TEXT
     excluded: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class SendToGroup(Action):
+class SendToGroup(Action, frozen=True):
     action_name = "sendToGroup"
     group: str
     data: str | bytes
@@ -56,88 +65,76 @@ class SendToGroup(Action):
     excluded: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class SendToUser(Action):
+class SendToUser(Action, frozen=True):
     action_name = "sendToUser"
     user_id: str
     data: str | bytes
     data_type: DataType = DataType.TEXT
 
 
-@dataclass(frozen=True)
-class SendToConnection(Action):
+class SendToConnection(Action, frozen=True):
     action_name = "sendToConnection"
     connection_id: str
     data: str | bytes
     data_type: DataType = DataType.TEXT
 
 
-@dataclass(frozen=True)
-class AddUserToGroup(Action):
+class AddUserToGroup(Action, frozen=True):
     action_name = "addUserToGroup"
     user_id: str
     group: str
 
 
-@dataclass(frozen=True)
-class RemoveUserFromGroup(Action):
+class RemoveUserFromGroup(Action, frozen=True):
     action_name = "removeUserFromGroup"
     user_id: str
     group: str
 
 
-@dataclass(frozen=True)
-class RemoveUserFromAllGroups(Action):
+class RemoveUserFromAllGroups(Action, frozen=True):
     action_name = "removeUserFromAllGroups"
     user_id: str
 
 
-@dataclass(frozen=True)
-class AddConnectionToGroup(Action):
+class AddConnectionToGroup(Action, frozen=True):
     action_name = "addConnectionToGroup"
     connection_id: str
     group: str
 
 
-@dataclass(frozen=True)
-class RemoveConnectionFromGroup(Action):
+class RemoveConnectionFromGroup(Action, frozen=True):
     action_name = "removeConnectionFromGroup"
     connection_id: str
     group: str
 
 
-@dataclass(frozen=True)
-class CloseAllConnections(Action):
+class CloseAllConnections(Action, frozen=True):
     action_name = "closeAllConnections"
     excluded: tuple[str, ...] = ()
     reason: str | None = None
 
 
-@dataclass(frozen=True)
-class CloseClientConnection(Action):
+class CloseClientConnection(Action, frozen=True):
     action_name = "closeClientConnection"
     connection_id: str
     reason: str | None = None
 
 
-@dataclass(frozen=True)
-class CloseGroupConnections(Action):
+class CloseGroupConnections(Action, frozen=True):
     action_name = "closeGroupConnections"
     group: str
     excluded: tuple[str, ...] = ()
     reason: str | None = None
 
 
-@dataclass(frozen=True)
-class GrantPermission(Action):
+class GrantPermission(Action, frozen=True):
     action_name = "grantPermission"
     connection_id: str
     permission: str
     target_name: str | None = None
 
 
-@dataclass(frozen=True)
-class RevokePermission(Action):
+class RevokePermission(Action, frozen=True):
     action_name = "revokePermission"
     connection_id: str
     permission: str
@@ -172,8 +169,8 @@ def wire_name(field_name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def wire_fields_of(cls: type[Action]) -> dict[str, Field[Any]]:
-    """An action class's dataclass fields by their binding names, in declaration order."""
+def wire_fields_of(cls: type[Action]) -> dict[str, FieldInfo]:
+    """An action class's fields by their binding names, in declaration order."""
     return {wire_name(f.name): f for f in fields(cls)}
 
 
@@ -194,14 +191,48 @@ class FilteredSend:
     filter: str
 
 
+# The fields msgspec would not write as to_binding() does: None (left out)
+# and bytes (written in Node's Buffer form, not base64).
+_SPECIAL = {
+    cls: tuple(f.name for f in fields(cls) if f.name in ("data", "reason", "target_name"))
+    for cls in ACTION_TYPES.values()
+}
+_ENCODE = msgspec.json.Encoder().encode
+
+
 def encode_actions(actions: Iterable[Action]) -> str | None:
     """The output binding value for ``actions``: a JSON array, or None for none.
 
     One array is one invocation output; the extension runs each element as
     its own action, in order.
     """
-    items = [action.to_binding() for action in actions]
-    return json_message(items) if items else None
+    items = list(actions)
+    if not items:
+        return None
+    if all(map(written_as_is, items)):
+        try:
+            encoded = _ENCODE(items)
+        except ValueError:  # a lone surrogate: the standard encoder escapes it
+            pass
+        else:
+            # Actions hold text, never a number, so there is no NaN to guard
+            # against; non-ASCII text is escaped as everywhere else.
+            if encoded.isascii():
+                return encoded.decode()
+    return json_message([action.to_binding() for action in items])
+
+
+def written_as_is(action: Action) -> bool:
+    """True when msgspec writes ``action`` exactly as ``to_binding()`` gives it.
+
+    It does unless a field is None (``to_binding()`` leaves it out) or data
+    is bytes (the binding wants Node's Buffer form, not base64).
+    """
+    for name in _SPECIAL[type(action)]:
+        value = getattr(action, name)
+        if value is None or type(value) is bytes:
+            return False
+    return True
 
 
 def _wire(value: object) -> object:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from codec.datatype import DataType
 
@@ -28,8 +29,7 @@ class ErrorCode(enum.StrEnum):
         return {"unauthorized": 401, "userError": 400, "serverError": 500}[self.value]
 
 
-@dataclass(frozen=True)
-class ErrorReply:
+class ErrorReply(msgspec.Struct, frozen=True):
     """Reject the event. A rejected connect closes the client."""
 
     code: ErrorCode
@@ -40,15 +40,14 @@ class ErrorReply:
         return {"code": self.code.value, "errorMessage": self.message}
 
 
-@dataclass(frozen=True)
-class ConnectReply:
+class ConnectReply(msgspec.Struct, frozen=True):
     """Accept a connection, optionally setting its user, groups, roles and states."""
 
     user_id: str | None = None
     groups: tuple[str, ...] = ()
     roles: tuple[str, ...] = ()
     subprotocol: str | None = None
-    states: Mapping[str, Any] = field(default_factory=dict)
+    states: Mapping[str, Any] = msgspec.field(default_factory=dict)
 
     def to_binding(self) -> dict[str, Any]:
         """The dict a connect trigger returns to accept; unset fields are left out."""
@@ -66,13 +65,12 @@ class ConnectReply:
         return reply
 
 
-@dataclass(frozen=True)
-class UserEventReply:
+class UserEventReply(msgspec.Struct, frozen=True):
     """Answer the sender of a user event, optionally updating its states."""
 
     data: str
     data_type: DataType = DataType.TEXT
-    states: Mapping[str, Any] = field(default_factory=dict)
+    states: Mapping[str, Any] = msgspec.field(default_factory=dict)
 
     def to_binding(self) -> dict[str, Any]:
         """The dict a user-event trigger returns to answer the sender."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import MISSING, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from chat.rooms import ROOM_RULE, is_room_name
@@ -147,7 +147,7 @@ def parse_action(item: object) -> Action | FilteredSend:
         if key == "dataType":
             values[f.name] = _data_type(item.get(key))
         elif key not in item:
-            if f.default is MISSING:
+            if f.required:
                 raise InvalidAction(f"{key} is required for {cls.action_name}", key)
         elif key != "data":
             values[f.name] = _CHECKS[key](item[key], key)

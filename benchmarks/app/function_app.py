@@ -41,5 +41,23 @@ async def noop_async(request: str) -> None:
     return None
 
 
+@noop_bp.function_name("noop_async_out")
+@noop_bp.generic_trigger(
+    arg_name="request",
+    type="webPubSubTrigger",
+    hub="%WebPubSubHub%",
+    event_type="user",
+    event_name="noop_async_out",
+)
+@noop_bp.generic_output_binding(arg_name="actions", type="webPubSub", hub="%WebPubSubHub%")
+async def noop_async_out(request: str, actions: func.Out[str]) -> dict:
+    # What the message function hands the worker, without computing it: the
+    # worker's own cost of an output binding and a returned reply.
+    actions.set(ACTIONS)
+    return dict(REPLY)
+
+
+ACTIONS = '[{"actionName":"sendToGroup","group":"lobby","data":"{}","dataType":"json","excluded":[]}]'
+REPLY = {"data": '{"type":"ack"}', "dataType": "json"}
 app.register_functions(noop_bp)
 del _chat  # the worker looks for exactly one app at the top level

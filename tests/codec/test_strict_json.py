@@ -78,3 +78,21 @@ def test_the_error_shows_at_most_32_characters_of_an_overflowing_number():
     with pytest.raises(ValueError) as err:
         strict_json.loads(text)
     assert str(err.value) == "1" * 32 + " is too large for a JSON number"
+
+
+def test_the_encoder_escapes_every_non_ascii_character():
+    assert strict_json.dumps({"a": "é", "b": ["😀"]}) == '{"a":"\\u00e9","b":["\\ud83d\\ude00"]}'
+
+
+def test_null_and_the_text_null_are_written_as_they_are():
+    assert strict_json.dumps([None, "null", {"n": None}]) == '[null,"null",{"n":null}]'
+
+
+def test_values_only_the_standard_encoder_writes_are_written_as_it_writes_them():
+    assert strict_json.dumps({1: True, 2.5: None}) == '{"1":true,"2.5":null}'
+    assert strict_json.dumps({True: 1}) == '{"true":1}'
+
+
+def test_an_escaped_lone_surrogate_is_read_as_the_standard_decoder_reads_it():
+    assert strict_json.loads('"\\ud800"') == "\ud800"
+    assert strict_json.loads(b'["\\ud800", 1]') == ["\ud800", 1]
