@@ -37,7 +37,13 @@ APP_SETTINGS = {
 _SETTING_LITERAL = re.compile(
     r"[\"']((?:Chat|WebPubSub)[A-Za-z0-9_]*|(?:WEBSITE|AZURE|FUNCTIONS|APPLICATIONINSIGHTS)_[A-Z0-9_]+)[\"']"
 )
-_NOT_PRODUCT = {"tests", "tools", "benchmarks", "infra", "scripts", "web", "artifacts"}
+# Folders never deployed: development material, and what .funcignore leaves out
+# (mutmut's mutants/ copy, for one, sits in the tree after scripts/mutate).
+_NOT_PRODUCT = {"tests", "tools", "benchmarks", "infra", "scripts", "web", "artifacts"} | {
+    line.strip()
+    for line in (REPO / ".funcignore").read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+}
 
 
 def product_sources() -> list[Path]:
