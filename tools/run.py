@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from adapters.service_access import service_access
 from chat.settings import SettingsError
-from tools.localhost.server import load_settings
+from tools import local_settings
 from tools.webpubsub import config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -169,10 +169,10 @@ def main(argv: list[str] | None = None) -> int:
         "--port", type=int, default=FUNCTIONS_PORT, help="the Functions host's port (default 7071)"
     )
     port = parser.parse_args(argv).port
-    load_settings(ROOT)
     try:
+        local_settings.apply(ROOT)
         steps = plan(os.environ, shutil.which("func") is not None, port)
-    except RunError as err:
+    except (local_settings.LocalSettingsError, RunError) as err:
         print(f"scripts/run: {err}", file=sys.stderr)
         return 2
     processes = Processes()

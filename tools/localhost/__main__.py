@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from chat.settings import SettingsError
-from tools.localhost.server import bind, load_settings, start
+from tools import local_settings
+from tools.localhost.server import bind, start
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +40,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=7071, help="port (default 7071 as func; 0: any)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    load_settings(ROOT)
+    try:
+        local_settings.apply(ROOT)
+    except local_settings.LocalSettingsError as err:
+        sys.exit(str(err))
     try:
         sock = bind(args.host, args.port)
     except OSError as err:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
-from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,18 +29,6 @@ class Running:
     async def stop(self) -> None:
         await self.runner.cleanup()
         await self.extension.close()
-
-
-def load_settings(app_dir: Path, env: MutableMapping[str, str] = os.environ) -> None:
-    """``local.settings.json``'s ``Values`` as app settings, as ``func start`` loads them.
-
-    A value already in the environment wins, as with Core Tools.
-    """
-    path = app_dir / "local.settings.json"
-    if not path.exists():
-        path = app_dir / "local.settings.json.example"
-    for name, value in json.loads(path.read_text()).get("Values", {}).items():
-        env.setdefault(name, str(value))
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -14,7 +14,6 @@ an ordered list of handlers, each with a URL template (``{event}`` and
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from urllib.parse import quote, urlsplit
 
 from adapters.service_access import service_access
 from chat.settings import SettingsError
+from tools import local_settings
 
 CONNECTION_SETTING = "WebPubSubConnectionString"
 HUB_SETTING = "WebPubSubHub"
@@ -95,19 +95,10 @@ class Settings:
 
 
 def _setting(app_dir: Path, env: Mapping[str, str], name: str) -> tuple[str, str] | None:
-    """An app setting and where it came from: the environment first, then
-    local.settings.json's Values, as ``func start`` reads them."""
-    if env.get(name, "").strip():
-        return env[name].strip(), f"{name} in the environment"
-    settings = app_dir / "local.settings.json"
-    if settings.exists():
-        try:
-            values = json.loads(settings.read_text()).get("Values", {})
-        except (ValueError, AttributeError) as err:
-            raise ConfigError(f"{settings} is not a JSON object with Values") from err
-        if isinstance(values, dict) and str(values.get(name, "")).strip():
-            return str(values[name]).strip(), f"{name} in {settings.name}"
-    return None
+    try:
+        return local_settings.lookup(app_dir, env, name)
+    except local_settings.LocalSettingsError as err:
+        raise ConfigError(str(err)) from None
 
 
 def connection_string(app_dir: Path, env: Mapping[str, str]) -> tuple[str, str]:
