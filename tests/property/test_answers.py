@@ -39,7 +39,9 @@ def strict(raw):
         return value
 
     try:
-        return json.loads(raw, parse_constant=refuse, parse_float=finite), True
+        # UTF-8 only (RFC 8259): json.loads would guess UTF-16 from a leading NUL byte.
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        return json.loads(text, parse_constant=refuse, parse_float=finite), True
     except (ValueError, RecursionError):
         return None, False
 
