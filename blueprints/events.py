@@ -14,12 +14,24 @@ handles per second (see the benchmarks).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, cast
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import azure.functions as func
 
 from blueprints import bindings
 from composition import Dependencies
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import datetime
+
+    from chat.handlers import EventOutcome
+    from chat.settings import Settings
+    from codec.actions import Action
+
+    Handler = Callable[[object, Settings, datetime], EventOutcome]
+    Sender = Callable[[func.Out[str], Iterable[Action]], None]
 
 Function = TypeVar("Function", bound=Callable[..., Awaitable[Any]])
 
@@ -47,9 +59,7 @@ def blueprint(root: Dependencies) -> func.Blueprint:
     )
 
     def run(request: str, actions: func.Out[str] | None = None) -> dict[str, Any] | None:
-        from blueprints._convert import send
-        from chat.handlers import handle_request
-
+        handle_request, send = _event_path()
         outcome = handle_request(request, root.settings(), root.now())
         if actions is not None:
             send(actions, outcome.actions)
@@ -91,3 +101,13 @@ def blueprint(root: Dependencies) -> func.Blueprint:
         return run(request, actions)
 
     return bp
+
+
+@cache
+def _event_path() -> tuple[Handler, Sender]:
+    """The handler and the output encoder, imported on the first event rather than at
+    indexing (which stays light: see the cold-start benchmark), and only once."""
+    from blueprints._convert import send
+    from chat.handlers import handle_request
+
+    return handle_request, send

@@ -17,21 +17,26 @@ twice or leaving a room not joined changes nothing and sends nothing.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
+from chat.messages import (
+    MAX_ID_LENGTH,
+    MAX_SAFE_INTEGER,
+    Ack,
+    ChatMessage,
+    EventData,
+    EventId,
+    Presence,
+    decode_event_data,
+    encode,
+)
 from chat.refusals import Refusal, refusal_reply
-from chat.rooms import ROOM_RULE, is_room_name, rooms_from_states, rooms_state
+from chat.rooms import ROOM_RULE, in_room, is_room_name, rooms_from_states, rooms_state
 from chat.settings import MAX_ROOMS_PER_CONNECTION, Settings
 from codec import strict_json
-from codec.actions import (
-    Action,
-    AddConnectionToGroup,
-    RemoveConnectionFromGroup,
-    SendToGroup,
-    json_message,
-)
+from codec.actions import Action, AddConnectionToGroup, RemoveConnectionFromGroup, SendToGroup
 from codec.datatype import DataType
 from codec.events import (
     ConnectedEvent,
@@ -48,10 +53,6 @@ from codec.replies import ConnectReply, ErrorCode, ErrorReply, ServiceReply, Use
 SUBPROTOCOLS = ("json.reliable.webpubsub.azure.v1", "json.webpubsub.azure.v1")
 """The subprotocols the app accepts, the preferred first."""
 USER_EVENTS = ("message", "join", "leave")
-MAX_ID_LENGTH = 64
-"""The longest string ``id`` a client may attach to an event to match its reply."""
-MAX_SAFE_INTEGER = 2**53 - 1
-"""The largest integer ``id`` (JavaScript's exact integers)."""
 
 
 class EventOutcome(msgspec.Struct, frozen=True):
@@ -72,15 +73,15 @@ def handle_request(request: object, settings: Settings, now: datetime) -> EventO
 
 def handle_event(event: Event, settings: Settings, now: datetime) -> EventOutcome:
     """Dispatch any parsed event to its handler."""
-    match event:
+    match event:  # the most frequent first
+        case UserEvent():
+            return on_user_event(event, settings, now)
         case ConnectEvent():
             return on_connect(event, settings)
         case ConnectedEvent():
             return on_connected(event, settings, now)
         case DisconnectedEvent():
             return on_disconnected(event, now)
-        case UserEvent():
-            return on_user_event(event, settings, now)
 
 
 def on_connect(event: ConnectEvent, settings: Settings) -> EventOutcome:
@@ -125,31 +126,24 @@ def on_disconnected(event: DisconnectedEvent, now: datetime) -> EventOutcome:
 
 def on_user_event(event: UserEvent, settings: Settings, now: datetime) -> EventOutcome:
     """Handle ``message``, ``join`` and ``leave``; refuse anything else, saying why."""
-    name = event.context.event_name
-    if name.lower() not in USER_EVENTS:
-        return _refuse(name, Refusal.UNKNOWN_EVENT, f"unknown event: send one of {', '.join(USER_EVENTS)}")
-    name = name.lower()
+    ctx = event.context
+    name = ctx.event_name.lower()
+    if name not in USER_EVENTS:
+        return _refuse(
+            ctx.event_name, Refusal.UNKNOWN_EVENT, f"unknown event: send one of {', '.join(USER_EVENTS)}"
+        )
     if event.data_type is DataType.BINARY:
         return _refuse(name, Refusal.UNSUPPORTED_DATA_TYPE, "binary data is not supported: send text or JSON")
-    payload = _payload(event)
-    if isinstance(payload, EventOutcome):
-        return payload
-    correlation = _correlation(payload)
-    if correlation is None:
-        return _refuse(
-            name,
-            Refusal.INVALID_ID,
-            f"id must be a string of 1 to {MAX_ID_LENGTH} characters or a whole number",
-        )
-    request = _Request(name, event.context, payload, correlation)
+    data = _read_json(event.data, name) if event.data_type is DataType.JSON else _read_text(event.data, name)
+    if isinstance(data, EventOutcome):
+        return data
     if name == "message":
-        return _post(request, settings, now)
-    room = payload.get("room")
-    if not is_room_name(room):
-        return request.refuse(Refusal.INVALID_ROOM, _ROOM_RULE)
+        return _post(ctx, data, settings, now)
+    if data.room is UNSET:
+        return _refuse(name, Refusal.INVALID_ROOM, _ROOM_RULE, data.id)
     if name == "join":
-        return _join(request, room, now)
-    return _leave(request, room, now)
+        return _join(ctx, data.room, data.id, now)
+    return _leave(ctx, data.room, data.id, now)
 
 
 def guest_id(connection_id: str) -> str:
@@ -158,117 +152,121 @@ def guest_id(connection_id: str) -> str:
 
 
 _ROOM_RULE = f"room must be {ROOM_RULE}"
+_INVALID_ID = f"id must be a string of 1 to {MAX_ID_LENGTH} characters or a whole number"
 
 
-class _Request(msgspec.Struct, frozen=True):
-    """A user event whose data was read: who sent what, and the id to echo."""
-
-    name: str
-    ctx: ConnectionContext
-    payload: dict[str, Any]
-    correlation: dict[str, Any]
-
-    def refuse(self, code: Refusal, message: str) -> EventOutcome:
-        return EventOutcome(refusal_reply(self.name, code, message, self.correlation))
-
-    def ack(self, body: dict[str, Any], rooms: tuple[str, ...] | None = None) -> UserEventReply:
-        states = rooms_state(rooms) if rooms is not None else {}
-        data = json_message({"type": "ack", "event": self.name, **body, **self.correlation})
-        return UserEventReply(data=data, data_type=DataType.JSON, states=states)
+def _refuse(name: str, code: Refusal, message: str, event_id: EventId | UnsetType = UNSET) -> EventOutcome:
+    return EventOutcome(refusal_reply(name, code, message, event_id))
 
 
-def _refuse(name: str, code: Refusal, message: str) -> EventOutcome:
-    return EventOutcome(refusal_reply(name, code, message, {}))
+def _read_text(text: str, name: str) -> EventData | EventOutcome:
+    """Plain text is the message's text for ``message`` and the room for ``join``/``leave``."""
+    if name == "message":
+        return EventData(text=text)
+    if not is_room_name(text):
+        return _refuse(name, Refusal.INVALID_ROOM, _ROOM_RULE)
+    return EventData(room=text)
 
 
-def _payload(event: UserEvent) -> dict[str, Any] | EventOutcome:
-    """The event's fields: a JSON object, or plain text read as the main field.
-
-    Plain text is the message text for ``message`` and the room for
-    ``join``/``leave``.
-    """
-    name = event.context.event_name.lower()
-    if event.data_type is DataType.TEXT:
-        return {"text" if name == "message" else "room": event.data}
+def _read_json(text: str, name: str) -> EventData | EventOutcome:
+    """JSON data: decoded and checked in one pass, else read field by field to say what is wrong."""
     try:
-        value = strict_json.loads(event.data)
+        return decode_event_data(text)
+    except (ValueError, RecursionError):
+        # Other fields, a field of the wrong kind, not JSON: the reading below
+        # gives the same data or the refusal that names the problem.
+        pass
+    try:
+        value = strict_json.loads(text)
     except (ValueError, RecursionError):
         return _refuse(name, Refusal.INVALID_DATA, "data is not valid JSON")
     if not isinstance(value, dict):
         return _refuse(name, Refusal.INVALID_DATA, "data must be a JSON object")
-    return value
+    event_id = value.get("id", UNSET)
+    if event_id is not UNSET and not _is_id(event_id):
+        return _refuse(name, Refusal.INVALID_ID, _INVALID_ID)
+    room = value.get("room", UNSET)
+    if room is not UNSET and not is_room_name(room):
+        return _refuse(name, Refusal.INVALID_ROOM, _ROOM_RULE, event_id)
+    given = value.get("text")
+    # A text that is not a string is no text: a message is refused for it,
+    # join and leave do not read it.
+    return EventData(room=room, text=given if isinstance(given, str) else UNSET, id=event_id)
 
 
-def _correlation(payload: dict[str, Any]) -> dict[str, Any] | None:
-    """``{"id": ...}`` to echo in the reply, ``{}`` without an id, None for a bad one."""
-    if "id" not in payload:
-        return {}
-    value = payload["id"]
-    if type(value) is str and 1 <= len(value) <= MAX_ID_LENGTH:
-        return {"id": value}
-    if type(value) is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-        return {"id": value}
-    return None
+def _is_id(value: object) -> bool:
+    """True for what ``EventId`` accepts: a string of 1 to 64 characters or a safe integer."""
+    if type(value) is str:
+        return 1 <= len(value) <= MAX_ID_LENGTH
+    return type(value) is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
 
 
-def _post(request: _Request, settings: Settings, now: datetime) -> EventOutcome:
-    ctx, payload = request.ctx, request.payload
-    room = payload.get("room", settings.default_room)
-    if not is_room_name(room):
-        return request.refuse(Refusal.INVALID_ROOM, _ROOM_RULE)
-    if room not in rooms_from_states(ctx.states):
-        return request.refuse(Refusal.NOT_JOINED, f"join room {room!r} before posting to it")
-    text = payload.get("text")
-    if not isinstance(text, str) or not text.strip():
-        return request.refuse(Refusal.INVALID_TEXT, "text must be a non-empty string")
+def _post(ctx: ConnectionContext, data: EventData, settings: Settings, now: datetime) -> EventOutcome:
+    room = settings.default_room if data.room is UNSET else data.room
+    if not in_room(ctx.states, room):
+        return _refuse("message", Refusal.NOT_JOINED, f"join room {room!r} before posting to it", data.id)
+    text = data.text
+    if text is UNSET or not text.strip():
+        return _refuse("message", Refusal.INVALID_TEXT, "text must be a non-empty string", data.id)
     if len(text) > settings.max_message_length:
-        return request.refuse(
-            Refusal.TEXT_TOO_LONG, f"text is longer than {settings.max_message_length} characters"
+        return _refuse(
+            "message",
+            Refusal.TEXT_TOO_LONG,
+            f"text is longer than {settings.max_message_length} characters",
+            data.id,
         )
     at = _timestamp(now)
-    message = {"type": "message", "from": _user(ctx), "room": room, "text": text, "at": at}
+    message = ChatMessage(sender=_user(ctx), room=room, text=text, at=at)
     return EventOutcome(
-        request.ack({"room": room, "at": at}),
-        (SendToGroup(group=room, data=json_message(message), data_type=DataType.JSON),),
+        _reply(Ack(event="message", room=room, at=at, id=data.id)),
+        (SendToGroup(group=room, data=encode(message), data_type=DataType.JSON),),
     )
 
 
-def _join(request: _Request, room: str, now: datetime) -> EventOutcome:
-    rooms = rooms_from_states(request.ctx.states)
+def _join(ctx: ConnectionContext, room: str, event_id: EventId | UnsetType, now: datetime) -> EventOutcome:
+    rooms = rooms_from_states(ctx.states)
     if room in rooms:
-        return EventOutcome(request.ack({"room": room, "rooms": list(rooms)}))
+        return EventOutcome(_reply(Ack(event="join", room=room, rooms=list(rooms), id=event_id)))
     if len(rooms) >= MAX_ROOMS_PER_CONNECTION:
-        return request.refuse(
+        return _refuse(
+            "join",
             Refusal.TOO_MANY_ROOMS,
             f"a connection can be in at most {MAX_ROOMS_PER_CONNECTION} rooms: leave one first",
+            event_id,
         )
     rooms = (*rooms, room)
     return EventOutcome(
-        request.ack({"room": room, "rooms": list(rooms)}, rooms),
+        _reply(Ack(event="join", room=room, rooms=list(rooms), id=event_id), rooms),
         (
-            AddConnectionToGroup(connection_id=request.ctx.connection_id, group=room),
-            _presence(request.ctx, room, "joined", now),
+            AddConnectionToGroup(connection_id=ctx.connection_id, group=room),
+            _presence(ctx, room, "joined", now),
         ),
     )
 
 
-def _leave(request: _Request, room: str, now: datetime) -> EventOutcome:
-    rooms = rooms_from_states(request.ctx.states)
+def _leave(ctx: ConnectionContext, room: str, event_id: EventId | UnsetType, now: datetime) -> EventOutcome:
+    rooms = rooms_from_states(ctx.states)
     if room not in rooms:
-        return EventOutcome(request.ack({"room": room, "rooms": list(rooms)}))
+        return EventOutcome(_reply(Ack(event="leave", room=room, rooms=list(rooms), id=event_id)))
     rooms = tuple(r for r in rooms if r != room)
     return EventOutcome(
-        request.ack({"room": room, "rooms": list(rooms)}, rooms),
+        _reply(Ack(event="leave", room=room, rooms=list(rooms), id=event_id), rooms),
         (
-            RemoveConnectionFromGroup(connection_id=request.ctx.connection_id, group=room),
-            _presence(request.ctx, room, "left", now),
+            RemoveConnectionFromGroup(connection_id=ctx.connection_id, group=room),
+            _presence(ctx, room, "left", now),
         ),
     )
+
+
+def _reply(ack: Ack, rooms: tuple[str, ...] | None = None) -> UserEventReply:
+    """The sender's ack, recording ``rooms`` in the connection's states when they changed."""
+    states = rooms_state(rooms) if rooms is not None else {}
+    return UserEventReply(encode(ack), DataType.JSON, states)
 
 
 def _presence(ctx: ConnectionContext, room: str, what: str, now: datetime) -> SendToGroup:
-    message = {"type": "presence", "user": _user(ctx), "event": what, "room": room, "at": _timestamp(now)}
-    return SendToGroup(group=room, data=json_message(message), data_type=DataType.JSON)
+    message = Presence(user=_user(ctx), event=what, room=room, at=_timestamp(now))
+    return SendToGroup(group=room, data=encode(message), data_type=DataType.JSON)
 
 
 def _user(ctx: ConnectionContext) -> str:
@@ -279,15 +277,7 @@ def _timestamp(now: datetime) -> str:
     """ISO 8601 in UTC with millisecond precision and a ``Z`` suffix."""
     # A UTC clock needs no conversion (converting would give the same time).
     t = now if now.tzinfo is timezone.utc else now.astimezone(timezone.utc)  # pragma: no mutate
-    # One %-format, microseconds cut to milliseconds: several times faster
-    # than isoformat(), strftime or an f-string here.
-    text = "%04d-%02d-%02dT%02d:%02d:%02d.%06d" % (  # noqa: UP031
-        t.year,
-        t.month,
-        t.day,
-        t.hour,
-        t.minute,
-        t.second,
-        t.microsecond,
-    )
-    return text[:23] + "Z"
+    # msgspec writes RFC 3339 in UTC with a "Z", microseconds when there are
+    # any: several times faster than isoformat(), strftime or %-formatting.
+    text: str = msgspec.to_builtins(t)
+    return text[:23] + "Z" if len(text) > 20 else text[:19] + ".000Z"

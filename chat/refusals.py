@@ -10,9 +10,10 @@ failed; a successful reply is shown at once and never resent.
 from __future__ import annotations
 
 import enum
-from typing import Any
 
-from codec.actions import json_message
+from msgspec import UNSET, UnsetType
+
+from chat.messages import EventId, Refused, encode
 from codec.datatype import DataType
 from codec.replies import UserEventReply
 
@@ -34,10 +35,9 @@ class Refusal(enum.StrEnum):
     TEXT_TOO_LONG = "text_too_long"
 
 
-def refusal_reply(event: str, code: Refusal, message: str, correlation: dict[str, Any]) -> UserEventReply:
-    """The reply that tells the sender why ``event`` was refused.
-
-    ``correlation`` is ``{"id": ...}`` when the event carried an id, else empty.
-    """
-    body = {"type": "error", "event": event[:MAX_EVENT_NAME], "code": code.value, "message": message}
-    return UserEventReply(data=json_message({**body, **correlation}), data_type=DataType.JSON)
+def refusal_reply(
+    event: str, code: Refusal, message: str, event_id: EventId | UnsetType = UNSET
+) -> UserEventReply:
+    """The reply that tells the sender why ``event`` was refused, echoing the event's id if it had one."""
+    refused = Refused(event=event[:MAX_EVENT_NAME], code=code.value, message=message, id=event_id)
+    return UserEventReply(data=encode(refused), data_type=DataType.JSON)

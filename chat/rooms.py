@@ -17,13 +17,15 @@ ROOMS_STATE = "rooms"
 ROOM_RULE = "1 to 64 letters, digits, '-' or '_'"
 """What a room name may be, for error messages."""
 MAX_ROOM_LENGTH = 64
+ROOM_PATTERN = r"^[A-Za-z0-9_-]{1,64}\Z"
+"""A room name as a regular expression (``\\Z``: no newline may end it)."""
 
-_ROOM = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_ROOM = re.compile(ROOM_PATTERN)
 
 
 def is_room_name(value: object) -> TypeGuard[str]:
     """True when ``value`` is 1 to 64 ASCII letters, digits, '-' or '_'."""
-    return isinstance(value, str) and _ROOM.fullmatch(value) is not None
+    return isinstance(value, str) and _ROOM.match(value) is not None
 
 
 def rooms_from_states(states: Mapping[str, object]) -> tuple[str, ...]:
@@ -34,19 +36,32 @@ def rooms_from_states(states: Mapping[str, object]) -> tuple[str, ...]:
     the extension works. Anything that is not a valid room name is dropped:
     states are data from the wire, not trusted input.
     """
-    value = states.get(ROOMS_STATE)
-    if isinstance(value, str):
-        try:
-            value = strict_json.loads(value)
-        except (ValueError, RecursionError):
-            return ()
-    if not isinstance(value, list):
+    value = _recorded(states)
+    if value is None:
         return ()
     rooms: list[str] = []
     for room in value:
         if is_room_name(room) and room not in rooms:
             rooms.append(room)
     return tuple(rooms)
+
+
+def in_room(states: Mapping[str, object], room: str) -> bool:
+    """True when the connection's states record that it joined ``room`` (a valid name)."""
+    value = _recorded(states)
+    # The entries that are not room names never equal one.
+    return value is not None and room in value
+
+
+def _recorded(states: Mapping[str, object]) -> list[object] | None:
+    """The list recorded under ``ROOMS_STATE``, raw or JSON-encoded; None for anything else."""
+    value = states.get(ROOMS_STATE)
+    if isinstance(value, str):
+        try:
+            value = strict_json.loads(value)
+        except (ValueError, RecursionError):
+            return None
+    return value if isinstance(value, list) else None
 
 
 def rooms_state(rooms: tuple[str, ...]) -> dict[str, object]:

@@ -28,16 +28,14 @@ from codec.actions import (
     SendToAll,
     SendToGroup,
     SendToUser,
-    json_message,
 )
 from codec.datatype import DataType
+from routes import broadcast_body
+from routes.broadcast_body import MAX_ACTIONS, MAX_ID_LENGTH, MAX_REASON_LENGTH
 from routes.gateway import GatewayError, WebPubSubGateway, gateway_failure
 from routes.http import HttpAnswer, error_answer, json_answer
 
 MAX_BODY_BYTES = 1024 * 1024
-MAX_ACTIONS = 1000
-MAX_ID_LENGTH = 1024
-MAX_REASON_LENGTH = 1024
 MAX_FILTER_LENGTH = 1024
 # What a Web PubSub filter can test.
 FILTER_FIELDS = re.compile(r"\b(userId|connectionId|groups|protocol)\b")
@@ -93,17 +91,21 @@ def plan_broadcast(body: bytes) -> BroadcastPlan | HttpAnswer:
         if err.index is not None:
             where["index"] = err.index
         return error_answer(400, "invalid_action", str(err), **where)
-    summary = Counter((a.action if isinstance(a, FilteredSend) else a).action_name for a in actions)
     binding = tuple(a for a in actions if isinstance(a, Action))
+    filtered = tuple(a for a in actions if isinstance(a, FilteredSend))
+    summary = Counter([a.action_name if isinstance(a, Action) else a.action.action_name for a in actions])
     answer = json_answer(202, {"accepted": len(actions), "actions": dict(summary)})
-    return BroadcastPlan(
-        HttpAnswer(answer.status, answer.body, answer.headers, binding),
-        tuple(a for a in actions if isinstance(a, FilteredSend)),
-    )
+    return BroadcastPlan(HttpAnswer(answer.status, answer.body, answer.headers, binding), filtered)
 
 
 def parse_actions(body: bytes) -> tuple[Action | FilteredSend, ...]:
     """Parse and validate a whole broadcast body, raising InvalidAction."""
+    try:
+        return broadcast_body.decode_exact(body, _data)
+    except (broadcast_body.NotExact, InvalidAction):
+        # Another spelling, a filter, or a mistake: the reading below gives
+        # the same actions or names the problem.
+        pass
     try:
         value = strict_json.loads(body)
     except (ValueError, RecursionError):
@@ -237,7 +239,7 @@ def _permission(value: object, key: str) -> str:
 
 def _data(value: object, data_type: DataType) -> str | bytes:
     if data_type is DataType.JSON:
-        return json_message(value)
+        return strict_json.dumps(value)
     if data_type is DataType.BINARY:
         return _buffer(value)
     if not isinstance(value, str):

@@ -426,3 +426,15 @@ def test_every_refusal_and_rejection_sends_no_action():
         assert json.loads(outcome.reply.data)["type"] == "error" and outcome.actions == ()
     outcome = run(p.connect(user_id=None))
     assert isinstance(outcome.reply, ErrorReply) and outcome.actions == ()
+
+
+@pytest.mark.parametrize(
+    "microsecond, written",
+    [(0, "00.000Z"), (1, "00.000Z"), (999, "00.000Z"), (1000, "00.001Z"), (999999, "00.999Z")],
+)
+def test_timestamps_keep_milliseconds_whole_even_on_the_second(microsecond, written):
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 11, 27, 12, 30, 0, microsecond, tzinfo=timezone.utc)
+    outcome = handle_request(p.as_request(p.user_event("message", {"text": "x"})), SETTINGS, now)
+    assert json.loads(outcome.reply.data)["at"] == "2026-11-27T12:30:" + written

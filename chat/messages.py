@@ -1,0 +1,106 @@
+"""The chat's own messages: what a client puts in a user event's data, and
+what the app sends back to it and to the rooms.
+
+Each is declared once, as a msgspec struct. A client's JSON data is decoded
+straight into ``EventData``, which checks the room name, the text's type and
+the id as it parses; the app's messages are written straight from their
+structs. Both directions keep the app's JSON rules: strict JSON in, compact
+ASCII JSON out (see ``codec.strict_json``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from chat.rooms import ROOM_PATTERN
+from codec import strict_json
+
+MAX_ID_LENGTH = 64
+"""The longest string ``id`` a client may attach to an event to match its reply."""
+MAX_SAFE_INTEGER = 2**53 - 1
+"""The largest integer ``id`` (JavaScript's exact integers)."""
+
+RoomName = Annotated[str, msgspec.Meta(pattern=ROOM_PATTERN)]
+EventId = (
+    Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LENGTH)]
+    | Annotated[int, msgspec.Meta(ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER)]
+)
+
+
+class EventData(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A user event's data: ``{"room"?, "text"?, "id"?}``, each checked.
+
+    ``decode_event_data`` accepts exactly these fields. A client may send
+    others; those go the slower way in ``chat.handlers``, where the whole
+    text is checked as strict JSON (a skipped field is not checked here, and
+    ``1e400`` in one is still not JSON).
+    """
+
+    room: RoomName | UnsetType = UNSET
+    text: str | UnsetType = UNSET
+    id: EventId | UnsetType = UNSET
+
+
+decode_event_data = msgspec.json.Decoder(EventData).decode
+"""Decode a user event's JSON data; raises ``msgspec.ValidationError`` or
+``msgspec.DecodeError`` (both ``ValueError``) for anything else."""
+
+
+class OutMessage(msgspec.Struct, frozen=True, tag_field="type"):
+    """Base of the messages the app sends; ``type`` names each."""
+
+
+class ChatMessage(OutMessage, frozen=True, tag="message"):
+    """A message posted to a room, as every member receives it."""
+
+    sender: str = msgspec.field(name="from")
+    room: str
+    text: str
+    at: str
+
+
+class Presence(OutMessage, frozen=True, tag="presence"):
+    """A user joined or left a room."""
+
+    user: str
+    event: str
+    room: str
+    at: str
+
+
+class Ack(OutMessage, frozen=True, tag="ack"):
+    """The sender's reply to an accepted event, with the id it sent."""
+
+    event: str
+    room: str
+    at: str | UnsetType = UNSET
+    rooms: list[str] | UnsetType = UNSET
+    id: str | int | UnsetType = UNSET
+
+
+class Refused(OutMessage, frozen=True, tag="error"):
+    """The sender's reply to a refused event: which, why (``code``) and in words."""
+
+    event: str
+    code: str
+    message: str
+    id: str | int | UnsetType = UNSET
+
+
+_ENCODE = msgspec.json.Encoder().encode
+
+
+def encode(message: OutMessage) -> str:
+    """The message as compact JSON text, escaped to ASCII as the app writes all JSON."""
+    try:
+        encoded = _ENCODE(message)
+    except ValueError:  # a lone surrogate in a text: the standard encoder escapes it
+        pass
+    else:
+        # Every field is text or a whole number: no NaN can be in it.
+        if encoded.isascii():
+            return encoded.decode()
+    return strict_json.dumps(msgspec.to_builtins(message))

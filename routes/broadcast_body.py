@@ -1,0 +1,99 @@
+"""The broadcast body's typed form: each binding action with the route's limits.
+
+One request struct per output action is built from the action's own fields
+(``codec.actions``), so the schema is declared once: the field names come
+from the action, the limits from ``LIMITS`` by field name, and ``data`` may
+be any JSON value. msgspec decodes a body in that exact form (camelCase,
+``actionName`` and ``dataType`` spelled as the binding spells them, no
+``filter``) straight into them, checking every limit as it parses.
+``decode_exact`` answers None for anything else; ``routes.broadcast`` then
+reads the body field by field, which accepts the other spellings and names
+what is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, Union
+
+import msgspec
+from msgspec.structs import asdict
+
+from chat.rooms import ROOM_PATTERN
+from codec.actions import ACTION_TYPES, PERMISSIONS, Action
+from codec.datatype import DataType
+
+MAX_ACTIONS = 1000
+MAX_ID_LENGTH = 1024
+MAX_REASON_LENGTH = 1024
+
+Group = Annotated[str, msgspec.Meta(pattern=ROOM_PATTERN)]
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LENGTH)]
+LIMITS: dict[str, Any] = {
+    "group": Group,
+    "targetName": Group,
+    "userId": Id,
+    "connectionId": Id,
+    "excluded": tuple[Id, ...],
+    "reason": Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_REASON_LENGTH)],
+    "permission": Literal[PERMISSIONS],
+}
+"""Each action field's type and limits in a broadcast body, by its binding name."""
+
+
+def _request_struct(cls: type[Action]) -> type[msgspec.Struct]:
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+    for key, f in cls.wire_fields().items():
+        if key == "data":
+            fields.append((f.name, Any))
+        elif key == "dataType":
+            # Left out or null, it is text (as the field-by-field reading has it).
+            fields.append((f.name, DataType | None, DataType.TEXT))
+        elif f.required:
+            fields.append((f.name, LIMITS[key]))
+        else:
+            # The action's default when left out; an explicit null is refused.
+            fields.append((f.name, LIMITS[key], f.default))
+    return msgspec.defstruct(
+        f"{cls.__name__}Request",
+        fields,
+        kw_only=True,
+        tag_field="actionName",
+        tag=cls.action_name,
+        rename="camel",
+        forbid_unknown_fields=True,
+    )
+
+
+_ACTIONS = {_request_struct(cls): cls for cls in ACTION_TYPES.values()}
+# A union of structs tagged by actionName: msgspec picks each one by its tag.
+_ONE = Union[tuple(_ACTIONS)]  # type: ignore[valid-type]  # noqa: UP007
+_DECODE = msgspec.json.Decoder(
+    Annotated[list[_ONE], msgspec.Meta(min_length=1, max_length=MAX_ACTIONS)] | _ONE  # type: ignore[valid-type]
+).decode
+
+
+class NotExact(ValueError):
+    """The body is not in the exact form (the field-by-field reading decides what it is)."""
+
+
+def decode_exact(body: bytes, data: Callable[[object, DataType], str | bytes]) -> tuple[Action, ...]:
+    """The actions of a body in the exact form, or NotExact.
+
+    ``data(value, data_type)`` turns a request's ``data`` into the action's
+    (a JSON value into its text); whatever it raises ends the exact reading.
+    """
+    try:
+        decoded = _DECODE(body)
+    except (ValueError, RecursionError) as err:  # msgspec's errors are ValueErrors
+        raise NotExact from err
+    requests = decoded if type(decoded) is list else [decoded]
+    actions = []
+    for request in requests:
+        values = asdict(request)
+        if "data" in values:
+            data_type = values["data_type"] or DataType.TEXT
+            values["data_type"] = data_type
+            values["data"] = data(values["data"], data_type)
+        actions.append(_ACTIONS[type(request)](**values))
+    return tuple(actions)
