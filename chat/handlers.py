@@ -277,7 +277,7 @@ def _timestamp(now: datetime) -> str:
     """ISO 8601 in UTC with millisecond precision and a ``Z`` suffix."""
     # A UTC clock needs no conversion (converting would give the same time).
     t = now if now.tzinfo is timezone.utc else now.astimezone(timezone.utc)  # pragma: no mutate
-    # msgspec writes RFC 3339 in UTC with a "Z", microseconds when there are
-    # any: several times faster than isoformat(), strftime or %-formatting.
+    # msgspec writes RFC 3339 in UTC with a "Z", and microseconds when there
+    # are any: several times faster than isoformat(), strftime or %-formatting.
     text: str = msgspec.to_builtins(t)
-    return text[:23] + "Z" if len(text) > 20 else text[:19] + ".000Z"
+    return text[:23] + "Z" if t.microsecond else text[:19] + ".000Z"

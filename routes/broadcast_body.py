@@ -14,6 +14,7 @@ what is wrong.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Annotated, Any, Literal, Union
 
 import msgspec
@@ -41,23 +42,25 @@ LIMITS: dict[str, Any] = {
 """Each action field's type and limits in a broadcast body, by its binding name."""
 
 
-def _request_struct(cls: type[Action]) -> type[msgspec.Struct]:
+def request_struct(cls: type[Action]) -> type[msgspec.Struct]:
+    """The struct a broadcast body's ``cls`` action decodes into: its fields by
+    binding name with ``LIMITS``, tagged by its ``actionName``, nothing else."""
     fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
     for key, f in cls.wire_fields().items():
         if key == "data":
             fields.append((f.name, Any))
         elif key == "dataType":
-            # Left out or null, it is text (as the field-by-field reading has it).
-            fields.append((f.name, DataType | None, DataType.TEXT))
+            # Left out or null, it is text (decode_exact sees to it, as the
+            # field-by-field reading does).
+            fields.append((f.name, DataType | None, None))
         elif f.required:
             fields.append((f.name, LIMITS[key]))
         else:
             # The action's default when left out; an explicit null is refused.
             fields.append((f.name, LIMITS[key], f.default))
     return msgspec.defstruct(
-        f"{cls.__name__}Request",
+        cls.__name__,  # the action's own name: the struct's name is never shown
         fields,
-        kw_only=True,
         tag_field="actionName",
         tag=cls.action_name,
         rename="camel",
@@ -65,12 +68,17 @@ def _request_struct(cls: type[Action]) -> type[msgspec.Struct]:
     )
 
 
-_ACTIONS = {_request_struct(cls): cls for cls in ACTION_TYPES.values()}
-# A union of structs tagged by actionName: msgspec picks each one by its tag.
-_ONE = Union[tuple(_ACTIONS)]  # type: ignore[valid-type]  # noqa: UP007
-_DECODE = msgspec.json.Decoder(
-    Annotated[list[_ONE], msgspec.Meta(min_length=1, max_length=MAX_ACTIONS)] | _ONE  # type: ignore[valid-type]
-).decode
+Decode = Callable[[bytes], Any]
+
+
+@cache
+def _reader() -> tuple[Decode, dict[type, type[Action]]]:
+    """The body's decoder and each request struct's action, built on first use."""
+    actions = {request_struct(cls): cls for cls in ACTION_TYPES.values()}
+    # A union of structs tagged by actionName: msgspec picks each one by its tag.
+    one = Union[tuple(actions)]  # type: ignore[valid-type]  # noqa: UP007
+    body = Annotated[list[one], msgspec.Meta(min_length=1, max_length=MAX_ACTIONS)] | one  # type: ignore[valid-type]
+    return msgspec.json.Decoder(body).decode, actions
 
 
 class NotExact(ValueError):
@@ -83,8 +91,9 @@ def decode_exact(body: bytes, data: Callable[[object, DataType], str | bytes]) -
     ``data(value, data_type)`` turns a request's ``data`` into the action's
     (a JSON value into its text); whatever it raises ends the exact reading.
     """
+    decode, action_of = _reader()
     try:
-        decoded = _DECODE(body)
+        decoded = decode(body)
     except (ValueError, RecursionError) as err:  # msgspec's errors are ValueErrors
         raise NotExact from err
     requests = decoded if type(decoded) is list else [decoded]
@@ -95,5 +104,5 @@ def decode_exact(body: bytes, data: Callable[[object, DataType], str | bytes]) -
             data_type = values["data_type"] or DataType.TEXT
             values["data_type"] = data_type
             values["data"] = data(values["data"], data_type)
-        actions.append(_ACTIONS[type(request)](**values))
+        actions.append(action_of[type(request)](**values))
     return tuple(actions)

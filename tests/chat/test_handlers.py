@@ -271,6 +271,34 @@ def test_an_id_is_echoed_in_the_ack_and_in_a_refusal(event_id):
     assert_refused(outcome, "join", "invalid_room", ROOM_RULE, id=event_id)
 
 
+@pytest.mark.parametrize(
+    "name, data, rooms, settings, code",
+    [
+        ("message", {"text": "x"}, None, SETTINGS, "ack"),
+        ("message", {"text": " "}, None, SETTINGS, "invalid_text"),
+        ("message", {"text": "xx"}, None, Settings(max_message_length=1), "text_too_long"),
+        ("message", {"room": "games", "text": "x"}, None, SETTINGS, "not_joined"),
+        ("join", {"room": "games"}, None, SETTINGS, "ack"),
+        ("join", {"room": "lobby"}, None, SETTINGS, "ack"),  # a repeated join
+        ("join", {"room": "r0"}, [f"r{i}" for i in range(1, 21)], SETTINGS, "too_many_rooms"),
+        ("join", {}, None, SETTINGS, "invalid_room"),
+        ("leave", {"room": "lobby"}, None, SETTINGS, "ack"),
+        ("leave", {"room": "games"}, None, SETTINGS, "ack"),  # a room not joined
+        ("leave", {}, None, SETTINGS, "invalid_room"),
+    ],
+)
+def test_every_ack_and_refusal_echoes_the_events_id(name, data, rooms, settings, code):
+    reply = run(p.user_event(name, {**data, "id": "m-7"}, rooms=rooms), settings).reply
+    body = json.loads(reply.data)
+    assert (body["type"] if code == "ack" else body["code"], body["event"], body["id"]) == (code, name, "m-7")
+
+
+def test_join_and_leave_name_themselves_when_refusing_a_plain_text_room():
+    for name in ("join", "leave"):
+        outcome = run(p.user_event(name, "bad room!", data_type="Text"))
+        assert_refused(outcome, name, "invalid_room", ROOM_RULE)
+
+
 @pytest.mark.parametrize("event_id", ["", "x" * 65, 2**53, -(2**53), 1.5, True, None, [], {}])
 def test_an_id_that_is_not_a_short_string_or_a_safe_integer_is_refused(event_id):
     outcome = run(p.user_event("message", {"text": "hi", "id": event_id}))
@@ -381,6 +409,14 @@ def test_rooms_recorded_as_a_json_encoded_string_are_read_too():
     payload = p.user_event("message", {"room": "games", "text": "x"})
     payload["connectionContext"]["states"] = {"rooms": '["lobby","games"]'}
     assert sent(run(payload))[0][0] == "games"
+
+
+@pytest.mark.parametrize("recorded", [{"lobby": True}, 5, "lobby", '{"lobby": 1}', "[not json"])
+def test_rooms_recorded_as_anything_but_a_list_count_as_none(recorded):
+    payload = p.user_event("message", {"text": "x"})
+    payload["connectionContext"]["states"] = {"rooms": recorded}
+    assert_refused(run(payload), "message", "not_joined", "join room 'lobby' before posting to it")
+    assert sent(run(p.disconnected(rooms=recorded))) == []
 
 
 def test_invalid_entries_in_the_recorded_rooms_are_ignored():

@@ -269,3 +269,22 @@ def test_malformed_filters_are_refused_naming_the_field(odata, fragment):
     assert (status, error["field"]) == (400, "filter")
     assert fragment in error["message"]
     assert gateway.sent == []
+
+
+def test_the_field_by_field_reading_takes_1000_actions_and_refuses_1001():
+    # PascalCase names: only the field-by-field reading accepts them.
+    item = {"actionName": "SendToAll", "data": "x"}
+    assert handle_broadcast(body([item] * MAX_ACTIONS)).status == 202
+    status, error = error_of(handle_broadcast(body([item] * (MAX_ACTIONS + 1))))
+    assert (status, error["message"]) == (400, f"at most {MAX_ACTIONS} actions per request")
+
+
+def test_the_field_by_field_reading_takes_one_character_ids_in_excluded_and_refuses_empty_ones():
+    item = {"actionName": "CloseAllConnections", "excluded": ["c"]}
+    assert handle_broadcast(body(item)).actions == (CloseAllConnections(excluded=("c",)),)
+    status, error = error_of(handle_broadcast(body({**item, "excluded": [""]})))
+    assert (status, error["field"], error["message"]) == (
+        400,
+        "excluded",
+        "excluded must be a list of connection ids",
+    )

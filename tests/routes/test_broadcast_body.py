@@ -1,8 +1,16 @@
 import json
 
+import msgspec
 import pytest
 
-from codec.actions import CloseAllConnections, GrantPermission, SendToGroup, SendToUser
+from codec.actions import (
+    ACTION_TYPES,
+    CloseAllConnections,
+    CloseGroupConnections,
+    GrantPermission,
+    SendToGroup,
+    SendToUser,
+)
 from codec.datatype import DataType
 from routes import broadcast_body
 from routes.broadcast import InvalidAction, _data
@@ -71,3 +79,31 @@ def test_data_the_route_refuses_ends_the_exact_reading_with_its_reason():
 
 def test_the_exact_form_takes_up_to_the_action_limit():
     assert len(decode([{"actionName": "sendToAll", "data": "x"}] * broadcast_body.MAX_ACTIONS)) == 1000
+
+
+@pytest.mark.parametrize("cls", list(ACTION_TYPES.values()), ids=lambda cls: cls.action_name)
+def test_each_request_struct_has_its_actions_binding_fields_its_tag_and_no_other_field(cls):
+    struct = broadcast_body.request_struct(cls)
+    names = {f.encode_name: f for f in msgspec.structs.fields(struct)}
+    assert set(names) == set(cls.wire_fields())
+    assert all(f.required == cls.wire_fields()[key].required for key, f in names.items() if key != "dataType")
+    config = struct.__struct_config__
+    assert (config.tag_field, config.tag, config.forbid_unknown_fields) == (
+        "actionName",
+        cls.action_name,
+        True,
+    )
+
+
+def test_a_request_struct_applies_the_limits_and_the_actions_defaults():
+    struct = broadcast_body.request_struct(CloseGroupConnections)
+    decoded = msgspec.json.decode(b'{"actionName": "closeGroupConnections", "group": "g"}', type=struct)
+    assert (decoded.group, decoded.excluded, decoded.reason) == ("g", (), None)
+    for bad in ('"group": "bad room"', '"group": "g", "reason": null', '"group": "g", "excluded": [""]'):
+        with pytest.raises(msgspec.ValidationError):
+            msgspec.json.decode(f'{{"actionName": "closeGroupConnections", {bad}}}'.encode(), type=struct)
+    sends = broadcast_body.request_struct(SendToGroup)
+    decoded = msgspec.json.decode(
+        b'{"actionName": "sendToGroup", "group": "g", "data": {"a": [1]}}', type=sends
+    )
+    assert (decoded.data, decoded.data_type) == ({"a": [1]}, None)
