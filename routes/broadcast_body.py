@@ -6,9 +6,9 @@ from the action, the limits from ``LIMITS`` by field name, and ``data`` may
 be any JSON value. msgspec decodes a body in that exact form (camelCase,
 ``actionName`` and ``dataType`` spelled as the binding spells them, no
 ``filter``) straight into them, checking every limit as it parses.
-``decode_exact`` answers None for anything else; ``routes.broadcast`` then
-reads the body field by field, which accepts the other spellings and names
-what is wrong.
+``decode_exact`` raises ``NotExact`` for anything else; ``routes.broadcast``
+then reads the body field by field, which accepts the other spellings and
+names what is wrong.
 """
 
 from __future__ import annotations
