@@ -14,10 +14,10 @@ from typing import TypeGuard
 from codec import strict_json
 
 ROOMS_STATE = "rooms"
-ROOM_RULE = "1 to 64 letters, digits, '-' or '_'"
-"""What a room name may be, for error messages."""
 MAX_ROOM_LENGTH = 64
-ROOM_PATTERN = r"^[A-Za-z0-9_-]{1,64}\Z"
+ROOM_RULE = f"1 to {MAX_ROOM_LENGTH} letters, digits, '-' or '_'"
+"""What a room name may be, for error messages."""
+ROOM_PATTERN = rf"^[A-Za-z0-9_-]{{1,{MAX_ROOM_LENGTH}}}\Z"
 """A room name as a regular expression (``\\Z``: no newline may end it)."""
 
 _ROOM = re.compile(ROOM_PATTERN)
