@@ -248,7 +248,8 @@ def _leave(ctx: ConnectionContext, room: str, event_id: EventId | UnsetType, now
     rooms = rooms_from_states(ctx.states)
     if room not in rooms:
         return EventOutcome(_reply(Ack(event="leave", room=room, rooms=list(rooms), id=event_id)))
-    rooms = tuple(r for r in rooms if r != room)
+    at = rooms.index(room)  # rooms holds each name once
+    rooms = rooms[:at] + rooms[at + 1 :]
     return EventOutcome(
         _reply(Ack(event="leave", room=room, rooms=list(rooms), id=event_id), rooms),
         (

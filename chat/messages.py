@@ -15,7 +15,7 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from chat.rooms import ROOM_PATTERN
+from chat.rooms import ROOM_RULE, RoomLength, is_room_name
 from codec import strict_json
 
 MAX_ID_LENGTH = 64
@@ -23,7 +23,6 @@ MAX_ID_LENGTH = 64
 MAX_SAFE_INTEGER = 2**53 - 1
 """The largest integer ``id`` (JavaScript's exact integers)."""
 
-RoomName = Annotated[str, msgspec.Meta(pattern=ROOM_PATTERN)]
 EventId = (
     Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LENGTH)]
     | Annotated[int, msgspec.Meta(ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER)]
@@ -39,14 +38,21 @@ class EventData(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     ``1e400`` in one is still not JSON).
     """
 
-    room: RoomName | UnsetType = UNSET
+    room: RoomLength | UnsetType = UNSET
     text: str | UnsetType = UNSET
     id: EventId | UnsetType = UNSET
 
 
-decode_event_data = msgspec.json.Decoder(EventData).decode
-"""Decode a user event's JSON data; raises ``msgspec.ValidationError`` or
-``msgspec.DecodeError`` (both ``ValueError``) for anything else."""
+_DECODE = msgspec.json.Decoder(EventData).decode
+
+
+def decode_event_data(text: str) -> EventData:
+    """Decode a user event's JSON data; raises ``msgspec.ValidationError`` or
+    ``msgspec.DecodeError`` (both ``ValueError``) for anything else."""
+    data = _DECODE(text)
+    if data.room is not UNSET and not is_room_name(data.room):
+        raise msgspec.ValidationError(f"Expected a room name of {ROOM_RULE} - at `$.room`")
+    return data
 
 
 class OutMessage(msgspec.Struct, frozen=True, tag_field="type"):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TypeGuard
+from typing import Annotated, TypeGuard
+
+import msgspec
 
 from codec import strict_json
 
@@ -17,14 +19,21 @@ ROOMS_STATE = "rooms"
 MAX_ROOM_LENGTH = 64
 ROOM_RULE = f"1 to {MAX_ROOM_LENGTH} letters, digits, '-' or '_'"
 """What a room name may be, for error messages."""
-ROOM_PATTERN = rf"^[A-Za-z0-9_-]{{1,{MAX_ROOM_LENGTH}}}\Z"
-"""A room name as a regular expression (``\\Z``: no newline may end it)."""
 
-_ROOM = re.compile(ROOM_PATTERN)
+RoomLength = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ROOM_LENGTH)]
+"""A string of a room name's length, for typed decoding; ``is_room_name``
+checks its characters (msgspec's own pattern check costs a microsecond a
+string, three times the whole of ``is_room_name``)."""
+
+# The rule as a pattern; ``\Z``, not ``$``: no newline may end a name.
+_ROOM = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ROOM_LENGTH}}}\Z")
 
 
 def is_room_name(value: object) -> TypeGuard[str]:
     """True when ``value`` is 1 to 64 ASCII letters, digits, '-' or '_'."""
+    if type(value) is str and value.isalnum() and value.isascii():
+        # Letters and digits only, the usual name: no need for the pattern.
+        return len(value) <= MAX_ROOM_LENGTH
     return isinstance(value, str) and _ROOM.match(value) is not None
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -50,7 +49,7 @@ class ConnectionContext(msgspec.Struct, frozen=True):
     connection_id: str
     user_id: str | None = None
     origin: str | None = None
-    states: Mapping[str, Any] = msgspec.field(default_factory=lambda: MappingProxyType({}))
+    states: Mapping[str, Any] = msgspec.field(default_factory=dict)
 
 
 class ConnectEvent(msgspec.Struct, frozen=True):
@@ -144,7 +143,7 @@ def decode_exact(raw: str | bytes | bytearray) -> Event | None:
         connection_id=ctx.connection_id,
         user_id=_present(ctx.user_id),
         origin=ctx.origin,
-        states=MappingProxyType({} if ctx.states is None else ctx.states),
+        states={} if ctx.states is None else ctx.states,
     )
     if context.event_type is EventType.USER:
         data_type = DataType.TEXT if wire.data_type is None else _WIRE_DATA_TYPES[wire.data_type]
@@ -214,8 +213,8 @@ def _parse_context(ctx: dict[str, Any]) -> ConnectionContext:
         connection_id=_required_str(ctx.get("connectionid"), "connectionId"),
         user_id=_present(_optional_str(ctx.get("userid"), f"{_CONTEXT}.userId")),
         origin=_optional_str(ctx.get("origin"), f"{_CONTEXT}.origin"),
-        # Read-only, without a copy: the payload's object is not used elsewhere.
-        states=MappingProxyType(states),
+        # Without a copy: the payload's object is not used elsewhere.
+        states=states,
     )
 
 

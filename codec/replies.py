@@ -74,7 +74,8 @@ class UserEventReply(msgspec.Struct, frozen=True):
 
     def to_binding(self) -> dict[str, Any]:
         """The dict a user-event trigger returns to answer the sender."""
-        reply: dict[str, Any] = {"data": self.data, "dataType": self.data_type.value}
+        # _value_, the value's own attribute: .value goes through a property.
+        reply: dict[str, Any] = {"data": self.data, "dataType": self.data_type._value_}
         if self.states:
             reply["states"] = dict(self.states)
         return reply

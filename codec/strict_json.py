@@ -68,6 +68,10 @@ def dumps(value: object) -> str:
         # A lone surrogate, a key or value msgspec does not write: the
         # standard library writes it or names the problem.
         return _ENCODER.encode(value)
-    if encoded.isascii() and b"null" not in encoded:
-        return encoded.decode()
+    if encoded.isascii():
+        # Searched as text: ``in`` on bytes first tries its operand as an
+        # integer, and that failed attempt costs more than the whole encoding.
+        text = encoded.decode()
+        if "null" not in text:
+            return text
     return _ENCODER.encode(value)

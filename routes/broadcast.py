@@ -12,10 +12,10 @@ filtered sends go first: if one fails, the binding's actions are not sent.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from chat.rooms import ROOM_RULE, is_room_name
 from chat.settings import SettingsError
@@ -51,8 +51,7 @@ class InvalidAction(ValueError):
         self.index = index
 
 
-@dataclass(frozen=True)
-class BroadcastPlan:
+class BroadcastPlan(msgspec.Struct, frozen=True):
     """A valid request: the 202 answer with the binding's actions, and the filtered sends."""
 
     answer: HttpAnswer
@@ -91,11 +90,19 @@ def plan_broadcast(body: bytes) -> BroadcastPlan | HttpAnswer:
         if err.index is not None:
             where["index"] = err.index
         return error_answer(400, "invalid_action", str(err), **where)
-    binding = tuple(a for a in actions if isinstance(a, Action))
-    filtered = tuple(a for a in actions if isinstance(a, FilteredSend))
-    summary = Counter([a.action_name if isinstance(a, Action) else a.action.action_name for a in actions])
-    answer = json_answer(202, {"accepted": len(actions), "actions": dict(summary)})
-    return BroadcastPlan(HttpAnswer(answer.status, answer.body, answer.headers, binding), filtered)
+    binding: list[Action] = []
+    filtered: list[FilteredSend] = []
+    summary: dict[str, int] = {}
+    for item in actions:
+        if type(item) is FilteredSend:
+            filtered.append(item)
+            name = item.action.action_name
+        else:
+            binding.append(item)
+            name = item.action_name
+        summary[name] = summary.get(name, 0) + 1
+    answer = json_answer(202, {"accepted": len(actions), "actions": summary}, tuple(binding))
+    return BroadcastPlan(answer, tuple(filtered))
 
 
 def parse_actions(body: bytes) -> tuple[Action | FilteredSend, ...]:

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, NamedTuple, Union
 
 import msgspec
 from msgspec.structs import asdict
 
-from chat.rooms import ROOM_PATTERN
+from chat.rooms import RoomLength, is_room_name
 from codec.actions import ACTION_TYPES, PERMISSIONS, Action
 from codec.datatype import DataType
 
@@ -28,11 +28,10 @@ MAX_ACTIONS = 1000
 MAX_ID_LENGTH = 1024
 MAX_REASON_LENGTH = 1024
 
-Group = Annotated[str, msgspec.Meta(pattern=ROOM_PATTERN)]
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LENGTH)]
 LIMITS: dict[str, Any] = {
-    "group": Group,
-    "targetName": Group,
+    "group": RoomLength,  # and is_room_name, in decode_exact
+    "targetName": RoomLength,
     "userId": Id,
     "connectionId": Id,
     "excluded": tuple[Id, ...],
@@ -40,6 +39,8 @@ LIMITS: dict[str, Any] = {
     "permission": Literal[PERMISSIONS],
 }
 """Each action field's type and limits in a broadcast body, by its binding name."""
+_ROOMS = ("group", "targetName")
+"""The fields that name a room: their characters are checked after decoding."""
 
 
 def request_struct(cls: type[Action]) -> type[msgspec.Struct]:
@@ -71,14 +72,26 @@ def request_struct(cls: type[Action]) -> type[msgspec.Struct]:
 Decode = Callable[[bytes], Any]
 
 
+class _Target(NamedTuple):
+    """What becomes of a request struct: its action, and its fields to finish."""
+
+    action: type[Action]
+    rooms: tuple[str, ...]
+    has_data: bool
+
+
 @cache
-def _reader() -> tuple[Decode, dict[type, type[Action]]]:
-    """The body's decoder and each request struct's action, built on first use."""
-    actions = {request_struct(cls): cls for cls in ACTION_TYPES.values()}
+def _reader() -> tuple[Decode, dict[type, _Target]]:
+    """The body's decoder and each request struct's target, built on first use."""
+    targets = {}
+    for cls in ACTION_TYPES.values():
+        wire = cls.wire_fields()
+        rooms = tuple(wire[key].name for key in _ROOMS if key in wire)
+        targets[request_struct(cls)] = _Target(cls, rooms, "data" in wire)
     # A union of structs tagged by actionName: msgspec picks each one by its tag.
-    one = Union[tuple(actions)]  # type: ignore[valid-type]  # noqa: UP007
+    one = Union[tuple(targets)]  # type: ignore[valid-type]  # noqa: UP007
     body = Annotated[list[one], msgspec.Meta(min_length=1, max_length=MAX_ACTIONS)] | one  # type: ignore[valid-type]
-    return msgspec.json.Decoder(body).decode, actions
+    return msgspec.json.Decoder(body).decode, targets
 
 
 class NotExact(ValueError):
@@ -91,18 +104,21 @@ def decode_exact(body: bytes, data: Callable[[object, DataType], str | bytes]) -
     ``data(value, data_type)`` turns a request's ``data`` into the action's
     (a JSON value into its text); whatever it raises ends the exact reading.
     """
-    decode, action_of = _reader()
+    decode, targets = _reader()
     try:
         decoded = decode(body)
     except (ValueError, RecursionError) as err:  # msgspec's errors are ValueErrors
         raise NotExact from err
-    requests = decoded if type(decoded) is list else [decoded]
     actions = []
-    for request in requests:
+    for request in decoded if type(decoded) is list else (decoded,):
+        target = targets[type(request)]
+        for name in target.rooms:
+            room = getattr(request, name)
+            if room is not None and not is_room_name(room):
+                raise NotExact(name)
         values = asdict(request)
-        if "data" in values:
-            data_type = values["data_type"] or DataType.TEXT
-            values["data_type"] = data_type
+        if target.has_data:
+            data_type = values["data_type"] = values["data_type"] or DataType.TEXT
             values["data"] = data(values["data"], data_type)
-        actions.append(action_of[type(request)](**values))
+        actions.append(target.action(**values))
     return tuple(actions)

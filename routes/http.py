@@ -3,30 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+
+import msgspec
 
 from codec.actions import Action, json_message
 
 JSON = "application/json"
 
 
-@dataclass(frozen=True)
-class HttpAnswer:
+class HttpAnswer(msgspec.Struct, frozen=True):
     """An HTTP response, and the output actions to send with it (none on error)."""
 
     status: int
     body: bytes = b""
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = msgspec.field(default_factory=dict)
     actions: tuple[Action, ...] = ()
 
 
-def json_answer(status: int, body: object, **headers: str) -> HttpAnswer:
-    """A JSON body; ``Cache_Control="no-store"`` becomes the header ``Cache-Control``."""
-    return HttpAnswer(
-        status,
-        json_message(body).encode(),
-        {"Content-Type": JSON, **{k.replace("_", "-"): v for k, v in headers.items()}},
-    )
+def json_answer(status: int, body: object, actions: tuple[Action, ...] = (), **headers: str) -> HttpAnswer:
+    """A JSON body and the output actions to send with it; ``Cache_Control="no-store"``
+    becomes the header ``Cache-Control``."""
+    named = {"Content-Type": JSON}
+    for key, value in headers.items():
+        named[key.replace("_", "-")] = value
+    return HttpAnswer(status, json_message(body).encode(), named, actions)
 
 
 def error_answer(status: int, code: str, message: str, **where: object) -> HttpAnswer:
