@@ -16,7 +16,7 @@ twice or leaving a room not joined changes nothing and sends nothing.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -277,7 +277,7 @@ def _user(ctx: ConnectionContext) -> str:
 def _timestamp(now: datetime) -> str:
     """ISO 8601 in UTC with millisecond precision and a ``Z`` suffix."""
     # A UTC clock needs no conversion (converting would give the same time).
-    t = now if now.tzinfo is timezone.utc else now.astimezone(timezone.utc)  # pragma: no mutate
+    t = now if now.tzinfo is UTC else now.astimezone(UTC)  # pragma: no mutate
     # msgspec writes RFC 3339 in UTC with a "Z", and microseconds when there
     # are any: several times faster than isoformat(), strftime or %-formatting.
     text: str = msgspec.to_builtins(t)
