@@ -2,8 +2,9 @@
 what the app sends back to it and to the rooms.
 
 Each is declared once, as a msgspec struct. A client's JSON data is decoded
-straight into ``EventData``, which checks the room name, the text's type and
-the id as it parses; the app's messages are written straight from their
+straight into ``EventData``, which checks the room name's length, the
+text's type and the id as it parses (``decode_event_data`` then checks the
+room's characters); the app's messages are written straight from their
 structs. Both directions keep the app's JSON rules: strict JSON in, compact
 ASCII JSON out (see ``codec.strict_json``).
 """

@@ -22,19 +22,21 @@ ROOM_RULE = f"1 to {MAX_ROOM_LENGTH} letters, digits, '-' or '_'"
 
 RoomLength = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ROOM_LENGTH)]
 """A string of a room name's length, for typed decoding; ``is_room_name``
-checks its characters (msgspec's own pattern check costs a microsecond a
-string, three times the whole of ``is_room_name``)."""
+checks its characters (msgspec's own pattern check costs about a
+microsecond a string, several times the whole of ``is_room_name``)."""
 
-# The rule as a pattern; ``\Z``, not ``$``: no newline may end a name.
-_ROOM = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ROOM_LENGTH}}}\Z")
+_NAME_CHARACTERS = re.compile(r"[A-Za-z0-9_-]*")  # the length is checked on its own
 
 
 def is_room_name(value: object) -> TypeGuard[str]:
     """True when ``value`` is 1 to 64 ASCII letters, digits, '-' or '_'."""
-    if type(value) is str and value.isalnum() and value.isascii():
-        # Letters and digits only, the usual name: no need for the pattern.
-        return len(value) <= MAX_ROOM_LENGTH
-    return isinstance(value, str) and _ROOM.match(value) is not None
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_ROOM_LENGTH:
+        return False
+    if value.isalnum():
+        # Letters and digits only, the usual name: two string tests are
+        # several times faster than the pattern.
+        return value.isascii()
+    return _NAME_CHARACTERS.fullmatch(value) is not None
 
 
 def rooms_from_states(states: Mapping[str, object]) -> tuple[str, ...]:

@@ -94,7 +94,7 @@ def plan_broadcast(body: bytes) -> BroadcastPlan | HttpAnswer:
     filtered: list[FilteredSend] = []
     summary: dict[str, int] = {}
     for item in actions:
-        if type(item) is FilteredSend:
+        if isinstance(item, FilteredSend):
             filtered.append(item)
             name = item.action.action_name
         else:

@@ -5,7 +5,8 @@ One request struct per output action is built from the action's own fields
 from the action, the limits from ``LIMITS`` by field name, and ``data`` may
 be any JSON value. msgspec decodes a body in that exact form (camelCase,
 ``actionName`` and ``dataType`` spelled as the binding spells them, no
-``filter``) straight into them, checking every limit as it parses.
+``filter``) straight into them, checking every limit as it parses but a
+room's characters, which ``decode_exact`` checks next (``chat.rooms``).
 ``decode_exact`` raises ``NotExact`` for anything else; ``routes.broadcast``
 then reads the body field by field, which accepts the other spellings and
 names what is wrong.
@@ -115,7 +116,7 @@ def decode_exact(body: bytes, data: Callable[[object, DataType], str | bytes]) -
         for name in target.rooms:
             room = getattr(request, name)
             if room is not None and not is_room_name(room):
-                raise NotExact(name)
+                raise NotExact
         values = asdict(request)
         if target.has_data:
             data_type = values["data_type"] = values["data_type"] or DataType.TEXT

@@ -364,9 +364,7 @@ def test_leave_removes_the_connection_records_it_and_announces_it():
     )
 
 
-@pytest.mark.parametrize(
-    "room, left", [("a", ["b", "c"]), ("b", ["a", "c"]), ("c", ["a", "b"])]
-)
+@pytest.mark.parametrize("room, left", [("a", ["b", "c"]), ("b", ["a", "c"]), ("c", ["a", "b"])])
 def test_leave_keeps_the_other_rooms_in_their_order(room, left):
     outcome = run(p.user_event("leave", {"room": room}, rooms=["a", "b", "c"]))
     assert outcome.reply.states == {"rooms": left}

@@ -63,7 +63,12 @@ def test_one_action_alone_and_a_null_data_type_are_the_exact_form_too():
         {"actionName": "sendToUser", "userId": "u" * 1025, "data": "x"},
         {"actionName": "sendToGroup", "group": "bad room", "data": "x"},
         {"actionName": "sendToGroup", "group": "g" * 65, "data": "x"},
-        {"actionName": "grantPermission", "connectionId": "c", "permission": "sendToGroup", "targetName": "a b"},
+        {
+            "actionName": "grantPermission",
+            "connectionId": "c",
+            "permission": "sendToGroup",
+            "targetName": "a b",
+        },
         {"actionName": "grantPermission", "connectionId": "c", "permission": "sendtogroup"},
         [],
         [{"actionName": "sendToAll", "data": "x"}] * (broadcast_body.MAX_ACTIONS + 1),
@@ -102,7 +107,11 @@ def test_a_request_struct_applies_the_limits_and_the_actions_defaults():
     decoded = msgspec.json.decode(b'{"actionName": "closeGroupConnections", "group": "g"}', type=struct)
     assert (decoded.group, decoded.excluded, decoded.reason) == ("g", (), None)
     # A room's characters are checked by decode_exact (see above), its length here.
-    for bad in ('"group": "' + "g" * 65 + '"', '"group": "g", "reason": null', '"group": "g", "excluded": [""]'):
+    for bad in (
+        '"group": "' + "g" * 65 + '"',
+        '"group": "g", "reason": null',
+        '"group": "g", "excluded": [""]',
+    ):
         with pytest.raises(msgspec.ValidationError):
             msgspec.json.decode(f'{{"actionName": "closeGroupConnections", {bad}}}'.encode(), type=struct)
     sends = broadcast_body.request_struct(SendToGroup)
