@@ -10,11 +10,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 
+from multidict import CIMultiDict
+
 from chat.handlers import handle_request
 from chat.settings import Settings
 from codec.actions import encode_actions
 from routes.broadcast import plan_broadcast
 from routes.http import HttpAnswer
+from tools.localhost.cloudevents import read_event
+from tools.webpubsub.events import Context, headers_for
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -50,6 +54,26 @@ def user_request(name: str, data: dict, rooms: list[str]) -> str:
     return json.dumps(
         {"connectionContext": _context("User", name, rooms), "data": json.dumps(data), "dataType": "Json"}
     )
+
+
+def delivered_request(name: str, data: dict, rooms: list[str]) -> str:
+    """A user event as the local loop delivers it: the local service's CloudEvents
+    headers and its HTTP client's, read by the host stand-in. The extension copies
+    every header of the webhook's request into the context, so a real event
+    carries them all (the minimal ``user_request`` carries two)."""
+    body = json.dumps(data).encode()
+    ctx = Context("chat", "AbCdEfGhIjKlMnOpQrStUv", "alice", {"rooms": rooms}, "json.webpubsub.azure.v1")
+    headers = CIMultiDict(
+        {
+            "Host": "localhost:7071",
+            "User-Agent": "Python/3.13 aiohttp/3.14.5",
+            "Accept": "*/*",
+            "Accept-Encoding": "gzip, deflate",
+            "Content-Length": str(len(body)),
+        }
+    )
+    headers.update(headers_for("k" * 44, "localhost", ctx, "user", name, "application/json"))
+    return json.dumps(read_event(headers, body))
 
 
 def broadcast_body(n: int, size: int = 20) -> bytes:
@@ -111,14 +135,20 @@ def paired(
     return statistics.median(fns), statistics.median(bases), statistics.median(ratios)
 
 
+_MESSAGE = {"room": "lobby", "text": "hello there"}
+
+
 def measure(repeat: int, number: int) -> list[dict]:
     settings = Settings()
     run = trigger_path(settings)
     scenarios = [
         ("connect", connect_request()),
-        ("message", user_request("message", {"room": "lobby", "text": "hello there"}, ["lobby"])),
+        ("message", user_request("message", _MESSAGE, ["lobby"])),
         ("join", user_request("join", {"room": "games"}, ["lobby"])),
         ("leave", user_request("leave", {"room": "games"}, ["lobby", "games"])),
+        ("message as delivered", delivered_request("message", _MESSAGE, ["lobby"])),
+        ("join as delivered", delivered_request("join", {"room": "games"}, ["lobby"])),
+        ("leave as delivered", delivered_request("leave", {"room": "games"}, ["lobby", "games"])),
     ]
     results = []
     for name, raw in scenarios:
