@@ -135,20 +135,21 @@ def paired(
     return statistics.median(fns), statistics.median(bases), statistics.median(ratios)
 
 
-_MESSAGE = {"room": "lobby", "text": "hello there"}
+USER_EVENTS = (
+    ("message", {"room": "lobby", "text": "hello there"}, ["lobby"]),
+    ("join", {"room": "games"}, ["lobby"]),
+    ("leave", {"room": "games"}, ["lobby", "games"]),
+)
+"""Each user event measured: its name, its data and the rooms its states record."""
 
 
 def measure(repeat: int, number: int) -> list[dict]:
     settings = Settings()
     run = trigger_path(settings)
-    scenarios = [
-        ("connect", connect_request()),
-        ("message", user_request("message", _MESSAGE, ["lobby"])),
-        ("join", user_request("join", {"room": "games"}, ["lobby"])),
-        ("leave", user_request("leave", {"room": "games"}, ["lobby", "games"])),
-        ("message as delivered", delivered_request("message", _MESSAGE, ["lobby"])),
-        ("join as delivered", delivered_request("join", {"room": "games"}, ["lobby"])),
-        ("leave as delivered", delivered_request("leave", {"room": "games"}, ["lobby", "games"])),
+    scenarios = [("connect", connect_request())]
+    scenarios += [(name, user_request(name, data, rooms)) for name, data, rooms in USER_EVENTS]
+    scenarios += [
+        (f"{name} as delivered", delivered_request(name, data, rooms)) for name, data, rooms in USER_EVENTS
     ]
     results = []
     for name, raw in scenarios:
