@@ -20,18 +20,16 @@ environment. The key is never printed: URLs are shown with ``code=***``.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
+
+from azure_rest import DEFAULT_ARM_ENDPOINT, Arm, HookError, Send, azd_token, redact, urllib_send
 
 # What the app's trigger functions declare (tests/infra checks them against
 # the indexed app): the system events and the user events it handles.
@@ -43,7 +41,6 @@ SYSTEM_KEY_NAME = "webpubsub_extension"
 
 HUB_API_VERSION = "2024-03-01"
 SITES_API_VERSION = "2024-11-01"
-DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 
 # Bounds: the key usually appears within a minute of a deploy; hub updates
 # take seconds.
@@ -51,13 +48,7 @@ KEY_ATTEMPTS = 30
 KEY_WAIT_SECONDS = 10.0
 HUB_ATTEMPTS = 30
 HUB_WAIT_SECONDS = 5.0
-HTTP_TIMEOUT_SECONDS = 60.0
 
-_CODE = re.compile(r"(code=)[^&\s\"']+")
-
-
-class HookError(Exception):
-    """The hook cannot finish; the message says why and never holds a key."""
 
 
 @dataclass(frozen=True)
@@ -153,45 +144,6 @@ def needs_update(current: Mapping[str, Any] | None, desired: Mapping[str, Any]) 
     return current is None or _comparable(current) != _comparable(desired)
 
 
-def redact(text: str) -> str:
-    """Text with every ``code=`` value hidden."""
-    return _CODE.sub(r"\1***", text)
-
-
-# (method, url, headers, body) -> (status, parsed JSON body or None)
-Send = Callable[[str, str, Mapping[str, str], "bytes | None"], "tuple[int, Any]"]
-
-
-def urllib_send(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> tuple[int, Any]:
-    """One HTTPS request with the standard library."""
-    request = urllib.request.Request(url, data=body, method=method, headers=dict(headers))
-    try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:  # noqa: S310 (https only)
-            status, raw = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        status, raw = error.code, error.read()
-    try:
-        return status, json.loads(raw) if raw else None
-    except ValueError:
-        return status, None
-
-
-class Arm:
-    """Just the Azure Resource Manager calls the hook makes."""
-
-    def __init__(self, endpoint: str, token: str, send: Send) -> None:
-        self._endpoint = endpoint
-        self._token = token
-        self._send = send
-
-    def call(self, method: str, path: str, api_version: str, body: Any = None) -> tuple[int, Any]:
-        """One ARM request; returns the status and the JSON body."""
-        headers = {"Authorization": f"Bearer {self._token}", "Content-Type": "application/json"}
-        data = None if body is None else json.dumps(body).encode()
-        url = f"{self._endpoint}{path}?api-version={api_version}"
-        return self._send(method, url, headers, data)
-
-
 def system_key(arm: Arm, target: Target, sleep: Callable[[float], None], attempts: int = KEY_ATTEMPTS) -> str:
     """The webpubsub_extension key, waiting (bounded) for the host to create it."""
     for attempt in range(attempts):
@@ -239,30 +191,6 @@ def ensure_hub(arm: Arm, target: Target, key: str, sleep: Callable[[float], None
         sleep(HUB_WAIT_SECONDS)
         status, body = arm.call("GET", target.hub_path, HUB_API_VERSION)
     raise HookError(f"hub {target.hub} did not finish provisioning in time")
-
-
-def azd_token(arm_endpoint: str, run: Callable[..., Any] = subprocess.run) -> str:
-    """An ARM access token from azd's own sign-in (no az CLI)."""
-    command = [
-        "azd",
-        "auth",
-        "token",
-        "--output",
-        "json",
-        "--no-prompt",
-        "--scope",
-        f"{arm_endpoint}/.default",
-    ]
-    result = run(command, capture_output=True, text=True, check=False, timeout=120)
-    if result.returncode != 0:
-        raise HookError("azd auth token failed: sign in with azd auth login")
-    try:
-        token = json.loads(result.stdout)["token"]
-    except (ValueError, KeyError, TypeError):
-        raise HookError("azd auth token gave no token") from None
-    if not isinstance(token, str) or not token:
-        raise HookError("azd auth token gave no token")
-    return token
 
 
 def main(

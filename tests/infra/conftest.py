@@ -59,6 +59,9 @@ def resources(bicep_files: dict[str, BicepFile]) -> list[Resource]:
 @pytest.fixture(scope="session")
 def hook() -> ModuleType:
     """The postdeploy hook script, loaded as a module (it is not a package)."""
+    # Run as a script, a hook finds its sibling modules on sys.path[0].
+    if str(INFRA / "hooks") not in sys.path:
+        sys.path.insert(0, str(INFRA / "hooks"))
     path = INFRA / "hooks" / "webpubsub_hub.py"
     spec = importlib.util.spec_from_file_location("webpubsub_hub", path)
     assert spec is not None and spec.loader is not None
