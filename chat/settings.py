@@ -34,8 +34,10 @@ class Settings:
     allow_anonymous: bool = False
     default_room: str = DEFAULT_ROOM
     max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH
-    running_in_azure: bool = False
-    auth_enabled: bool = False
+    # Who may vouch for the x-ms-client-principal-name header (see
+    # trusts_principal_header). Both off by default: a Settings() trusts nobody.
+    easy_auth_on: bool = False
+    local_development_host: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -54,10 +56,48 @@ class Settings:
             allow_anonymous=_flag(env, "ChatAllowAnonymous"),
             default_room=default_room,
             max_message_length=_positive_int(env, "ChatMaxMessageLength", DEFAULT_MAX_MESSAGE_LENGTH),
-            # Set by App Service on every instance in Azure, never locally.
-            running_in_azure=bool(env.get("WEBSITE_INSTANCE_ID")),
-            auth_enabled=str(env.get("WEBSITE_AUTH_ENABLED")).lower() == "true",
+            easy_auth_on=_easy_auth_on(env),
+            local_development_host=_local_development_host(env),
         )
+
+    @property
+    def trusts_principal_header(self) -> bool:
+        """Whether a caller's ``x-ms-client-principal-name`` header names who they are.
+
+        Only App Service Authentication sets it in Azure (and strips a forged
+        one); on a development host on this machine nobody else is calling.
+        Everywhere else, any caller could send it.
+        """
+        return self.easy_auth_on or self.local_development_host
+
+
+# App Service injects WEBSITE_AUTH_ENABLED when authentication is on; whether
+# Flex Consumption does is not documented (contract 9.1), so the Bicep also
+# sets ChatEasyAuthEnabled=true in the deployment that turns authentication on.
+def _easy_auth_on(env: Mapping[str, str]) -> bool:
+    return env.get("WEBSITE_AUTH_ENABLED", "").strip().lower() == "true" or _flag(env, "ChatEasyAuthEnabled")
+
+
+# Set by the Azure hosts: App Service sets WEBSITE_INSTANCE_ID; Linux
+# Consumption and Flex leave it empty (the host's own IsLinuxConsumptionOnLegion
+# and IsFlexConsumptionSku test exactly that) but set the others. Every Azure
+# plan sets WEBSITE_SITE_NAME. CONTAINER_NAME is no marker: ordinary Linux
+# machines set it too.
+AZURE_HOST_MARKERS = (
+    "WEBSITE_SITE_NAME",
+    "WEBSITE_INSTANCE_ID",
+    "WEBSITE_SKU",
+    "WEBSITE_POD_NAME",
+    "LEGION_SERVICE_HOST",
+)
+
+
+def _local_development_host(env: Mapping[str, str]) -> bool:
+    # Core Tools' func start always sets AZURE_FUNCTIONS_ENVIRONMENT=Development
+    # (StartHostAction.cs), as does this repo's host stand-in; an Azure host
+    # could be given it as an app setting, hence the markers.
+    development = env.get("AZURE_FUNCTIONS_ENVIRONMENT", "").strip().lower() == "development"
+    return development and not any(env.get(name, "").strip() for name in AZURE_HOST_MARKERS)
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

@@ -2,8 +2,8 @@
 
 The ``webPubSubConnection`` binding has already minted a token for the user
 id in the ``x-ms-client-principal-name`` header. That header is only
-trustworthy when App Service Authentication sets it, so in Azure without
-authentication the token is never handed out.
+trustworthy when App Service Authentication sets it or the app runs on a
+local development host; anywhere else the token is never handed out.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ MAX_USER_ID_LENGTH = 256
 
 def negotiate(connection_info: str | None, user_id: str | None, settings: Settings) -> HttpAnswer:
     """The connection JSON for the browser, or a JSON error without the token."""
-    if settings.running_in_azure and not settings.auth_enabled:
+    if not settings.trusts_principal_header:
         return error_answer(
             500,
             "authentication_not_configured",
-            "App Service Authentication is off, so the caller's identity header "
+            "App Service Authentication is not known to be on, so the caller's identity header "
             "cannot be trusted; turn it on for this app (see the README)",
         )
     if not user_id or not user_id.strip():

@@ -4,6 +4,7 @@ import inspect
 import pytest
 
 import function_app
+from chat.settings import AZURE_HOST_MARKERS
 from composition import Dependencies
 from function_app import create_app
 
@@ -15,6 +16,15 @@ def fresh_root():
     function_app.root.reset()
     yield
     function_app.root.reset()
+
+
+@pytest.fixture
+def local_host(monkeypatch):
+    """This process as a local development host (what ``func start`` and the
+    host stand-in make it): no Azure marker, no Easy Auth."""
+    for name in (*AZURE_HOST_MARKERS, "WEBSITE_AUTH_ENABLED", "ChatEasyAuthEnabled"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AZURE_FUNCTIONS_ENVIRONMENT", "Development")
 
 
 def user_functions(root: Dependencies | None = None):

@@ -25,7 +25,11 @@ CONNECTION_INFO = json.dumps(
 )
 
 
-ENV = {"WebPubSubHub": "chat", "WebPubSubConnectionString": CONNECTION_STRING}
+ENV = {
+    "WebPubSubHub": "chat",
+    "WebPubSubConnectionString": CONNECTION_STRING,
+    "AZURE_FUNCTIONS_ENVIRONMENT": "Development",
+}
 
 
 def app(env: dict[str, str]):

@@ -30,10 +30,7 @@ def error_body(response):
     return json.loads(response.get_body())["error"]
 
 
-@pytest.fixture(autouse=True)
-def local_machine(monkeypatch):
-    for name in ("WEBSITE_INSTANCE_ID", "WEBSITE_AUTH_ENABLED"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("local_host")
 
 
 # negotiate

@@ -9,8 +9,8 @@ def test_defaults_apply_when_nothing_is_set():
         allow_anonymous=False,
         default_room="lobby",
         max_message_length=2000,
-        running_in_azure=False,
-        auth_enabled=False,
+        easy_auth_on=False,
+        local_development_host=False,
     )
 
 
@@ -20,8 +20,8 @@ def test_every_setting_is_read():
         "ChatAllowAnonymous": "True",
         "ChatDefaultRoom": "general",
         "ChatMaxMessageLength": "500",
-        "WEBSITE_INSTANCE_ID": "abc123",
-        "WEBSITE_AUTH_ENABLED": "True",
+        "ChatEasyAuthEnabled": "true",
+        "AZURE_FUNCTIONS_ENVIRONMENT": "Development",
     }
     assert Settings.from_env(env) == Settings("support", True, "general", 500, True, True)
 
@@ -34,6 +34,7 @@ def test_every_setting_is_read():
         ({"ChatMaxMessageLength": "-7"}, "ChatMaxMessageLength"),
         ({"ChatDefaultRoom": "no spaces allowed"}, "ChatDefaultRoom"),
         ({"WebPubSubHub": "9lives"}, "WebPubSubHub"),
+        ({"ChatEasyAuthEnabled": "perhaps"}, "ChatEasyAuthEnabled"),
     ],
 )
 def test_a_malformed_setting_names_itself_but_not_its_value(env, name):
@@ -43,9 +44,43 @@ def test_a_malformed_setting_names_itself_but_not_its_value(env, name):
     assert next(iter(env.values())) not in str(err.value)
 
 
-def test_authentication_counts_as_enabled_only_when_app_service_says_true():
-    assert not Settings.from_env({"WEBSITE_AUTH_ENABLED": "False"}).auth_enabled
-    assert Settings.from_env({"WEBSITE_AUTH_ENABLED": "true"}).auth_enabled
+@pytest.mark.parametrize("raw", ["true", "True", "TRUE", " true "])
+def test_authentication_counts_as_on_when_app_service_says_true(raw):
+    assert Settings.from_env({"WEBSITE_AUTH_ENABLED": raw}).easy_auth_on is True
+
+
+def test_authentication_counts_as_on_when_the_deployment_declares_it():
+    assert Settings.from_env({"ChatEasyAuthEnabled": "true"}).easy_auth_on is True
+    assert Settings.from_env({"ChatEasyAuthEnabled": "false"}).easy_auth_on is False
+
+
+@pytest.mark.parametrize("value", ["Development", "development", " Development "])
+def test_a_development_host_with_no_azure_marker_is_local(value):
+    settings = Settings.from_env({"AZURE_FUNCTIONS_ENVIRONMENT": value, "CONTAINER_NAME": "devbox"})
+    assert settings.local_development_host is True
+    assert settings.trusts_principal_header is True
+
+
+@pytest.mark.parametrize(
+    "marker",
+    ["WEBSITE_SITE_NAME", "WEBSITE_INSTANCE_ID", "WEBSITE_SKU", "WEBSITE_POD_NAME", "LEGION_SERVICE_HOST"],
+)
+def test_any_azure_marker_makes_a_development_host_untrusted(marker):
+    settings = Settings.from_env({"AZURE_FUNCTIONS_ENVIRONMENT": "Development", marker: "x"})
+    assert settings.local_development_host is False
+    assert settings.trusts_principal_header is False
+
+
+@pytest.mark.parametrize(
+    "env", [{}, {"AZURE_FUNCTIONS_ENVIRONMENT": "Production"}, {"CONTAINER_NAME": "devbox"}]
+)
+def test_a_host_that_is_neither_authenticated_nor_local_trusts_no_header(env):
+    assert Settings.from_env(env).trusts_principal_header is False
+
+
+def test_a_blank_azure_marker_is_no_marker():
+    env = {"AZURE_FUNCTIONS_ENVIRONMENT": "Development", "WEBSITE_INSTANCE_ID": " "}
+    assert Settings.from_env(env).local_development_host is True
 
 
 @pytest.mark.parametrize(
@@ -88,4 +123,4 @@ def test_a_message_length_just_past_either_end_is_refused(raw, message):
 @pytest.mark.parametrize("raw", [None, "", "false", "1", "yes"])
 def test_authentication_is_off_unless_the_setting_says_true(raw):
     env = {} if raw is None else {"WEBSITE_AUTH_ENABLED": raw}
-    assert Settings.from_env(env).auth_enabled is False
+    assert Settings.from_env(env).easy_auth_on is False

@@ -24,8 +24,16 @@ from tests.infra.conftest import REPO, WORKFLOWS, config, literal, module_params
 
 # Served by the Web PubSub extension itself (contract, section 5).
 EXTENSION_WEBHOOK = "/runtime/webhooks/webpubsub"
-# Set by the platform on every instance, never by us.
-PLATFORM_SETTINGS = {"WEBSITE_INSTANCE_ID", "WEBSITE_AUTH_ENABLED"}
+# Set by the platform (or by Core Tools), never by us.
+PLATFORM_SETTINGS = {
+    "WEBSITE_INSTANCE_ID",
+    "WEBSITE_AUTH_ENABLED",
+    "WEBSITE_SITE_NAME",
+    "WEBSITE_SKU",
+    "WEBSITE_POD_NAME",
+    "LEGION_SERVICE_HOST",
+    "AZURE_FUNCTIONS_ENVIRONMENT",
+}
 # Every setting the app reads; each must appear in the product's source.
 APP_SETTINGS = {
     "WebPubSubHub",
@@ -33,6 +41,7 @@ APP_SETTINGS = {
     "ChatAllowAnonymous",
     "ChatDefaultRoom",
     "ChatMaxMessageLength",
+    "ChatEasyAuthEnabled",
 }
 _SETTING_LITERAL = re.compile(
     r"[\"']((?:Chat|WebPubSub)[A-Za-z0-9_]*|(?:WEBSITE|AZURE|FUNCTIONS|APPLICATIONINSIGHTS)_[A-Z0-9_]+)[\"']"

@@ -71,6 +71,8 @@ def run(scenario: Callable[[Host], Awaitable[Any]], monkeypatch: pytest.MonkeyPa
         endpoint = f"http://localhost:{service_sock.getsockname()[1]}"
         monkeypatch.setenv("WebPubSubConnectionString", f"Endpoint={endpoint};AccessKey={KEY};Version=1.0;")
         monkeypatch.setenv("WebPubSubHub", "chat")
+        # What the stand-in sets must not outlive the test: recorded here, so undone.
+        monkeypatch.setenv("AZURE_FUNCTIONS_ENVIRONMENT", "Production")
         running = await start(ROOT, bind("127.0.0.1", 0))
         try:
             async with aiohttp.ClientSession() as session:

@@ -201,17 +201,17 @@ def test_the_extensions_answer_keeps_its_status_only_from_100_to_599(status, pre
 
 @given(
     user=ODD_TEXT | st.none(),
-    in_azure=st.booleans(),
+    local=st.booleans(),
     auth=st.booleans(),
     info=st.sampled_from(["ok", "{}", "[", None]),
 )
-def test_negotiate_answers_each_case_with_its_status_and_code(user, in_azure, auth, info, count):
+def test_negotiate_answers_each_case_with_its_status_and_code(user, local, auth, info, count):
     count()
     good = json.dumps({"url": "wss://h?access_token=t", "baseUrl": "wss://h", "accessToken": "t"})
     answer = negotiate(
-        good if info == "ok" else info, user, Settings(running_in_azure=in_azure, auth_enabled=auth)
+        good if info == "ok" else info, user, Settings(local_development_host=local, easy_auth_on=auth)
     )
-    if in_azure and not auth:
+    if not local and not auth:
         expected = (500, "authentication_not_configured")
     elif not user or not user.strip():
         expected = (401, "no_user")

@@ -27,8 +27,8 @@ ANY_SETTINGS = st.builds(
     Settings,
     allow_anonymous=st.booleans(),
     max_message_length=st.integers(1, 5000),
-    running_in_azure=st.booleans(),
-    auth_enabled=st.booleans(),
+    easy_auth_on=st.booleans(),
+    local_development_host=st.booleans(),
 )
 
 
@@ -196,6 +196,9 @@ def test_negotiate_answers_anything_and_only_hands_out_the_token_on_success(info
                 "ChatDefaultRoom",
                 "ChatMaxMessageLength",
                 "WEBSITE_AUTH_ENABLED",
+                "ChatEasyAuthEnabled",
+                "AZURE_FUNCTIONS_ENVIRONMENT",
+                "WEBSITE_SITE_NAME",
             ]
         )
         | ODD_TEXT,

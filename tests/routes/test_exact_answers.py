@@ -323,23 +323,25 @@ def test_a_filtered_send_goes_to_the_gateway_with_its_hub():
 
 # negotiate
 
+TRUSTED = Settings(local_development_host=True)
+
 
 def test_negotiate_in_azure_without_authentication_explains_itself_exactly():
-    answer = negotiate(INFO, "alice", Settings(running_in_azure=True))
+    answer = negotiate(INFO, "alice", Settings())
     assert body_of(answer) == (
         500,
         {
             "error": {
                 "code": "authentication_not_configured",
-                "message": "App Service Authentication is off, so the caller's identity header cannot be "
-                "trusted; turn it on for this app (see the README)",
+                "message": "App Service Authentication is not known to be on, so the caller's identity "
+                "header cannot be trusted; turn it on for this app (see the README)",
             }
         },
     )
 
 
 def test_negotiate_without_a_user_is_a_401_with_its_exact_body():
-    assert body_of(negotiate(INFO, None, Settings())) == (
+    assert body_of(negotiate(INFO, None, TRUSTED)) == (
         401,
         {
             "error": {
@@ -352,8 +354,8 @@ def test_negotiate_without_a_user_is_a_401_with_its_exact_body():
 
 
 def test_a_user_id_of_256_characters_is_accepted_and_257_refused_with_its_exact_body():
-    assert negotiate(INFO, "u" * MAX_USER_ID_LENGTH, Settings()).status == 200
-    assert body_of(negotiate(INFO, "u" * (MAX_USER_ID_LENGTH + 1), Settings())) == (
+    assert negotiate(INFO, "u" * MAX_USER_ID_LENGTH, TRUSTED).status == 200
+    assert body_of(negotiate(INFO, "u" * (MAX_USER_ID_LENGTH + 1), TRUSTED)) == (
         400,
         {
             "error": {
@@ -367,7 +369,7 @@ def test_a_user_id_of_256_characters_is_accepted_and_257_refused_with_its_exact_
 
 @pytest.mark.parametrize("info", [None, "", "[", "[]", json.dumps({"url": "u", "baseUrl": "b"})])
 def test_unusable_connection_info_is_a_502_with_its_exact_body(info):
-    assert body_of(negotiate(info, "alice", Settings())) == (
+    assert body_of(negotiate(info, "alice", TRUSTED)) == (
         502,
         {
             "error": {

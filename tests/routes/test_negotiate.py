@@ -13,9 +13,61 @@ INFO = json.dumps(
         "accessToken": TOKEN,
     }
 )
-LOCAL = Settings()
-AZURE_WITH_AUTH = Settings(running_in_azure=True, auth_enabled=True)
-AZURE_WITHOUT_AUTH = Settings(running_in_azure=True, auth_enabled=False)
+LOCAL = Settings(local_development_host=True)
+AZURE_WITH_AUTH = Settings(easy_auth_on=True)
+AZURE_WITHOUT_AUTH = Settings()
+FORGED = "victim@contoso.com"
+
+# What each host really sets (contract 9.1; the host's EnvironmentExtensions.cs),
+# this machine's CONTAINER_NAME included where an ordinary Linux box has it.
+PLANS = {
+    "app service": {"WEBSITE_INSTANCE_ID": "a1b2", "WEBSITE_SITE_NAME": "func-x", "WEBSITE_SKU": "Basic"},
+    "linux consumption": {
+        "WEBSITE_SITE_NAME": "func-x",
+        "CONTAINER_NAME": "func-x_abc",
+        "WEBSITE_POD_NAME": "func-x-pod",
+        "LEGION_SERVICE_HOST": "10.0.0.1",
+    },
+    "flex consumption": {
+        "WEBSITE_SITE_NAME": "func-x",
+        "WEBSITE_SKU": "FlexConsumption",
+        "CONTAINER_NAME": "func-x_abc",
+        "LEGION_SERVICE_HOST": "10.0.0.1",
+        "AZURE_FUNCTIONS_ENVIRONMENT": "Production",
+    },
+    # A deployer who copies local settings into Azure must not open the app.
+    "flex consumption set to Development": {
+        "WEBSITE_SITE_NAME": "func-x",
+        "WEBSITE_SKU": "FlexConsumption",
+        "AZURE_FUNCTIONS_ENVIRONMENT": "Development",
+    },
+    "func start": {"AZURE_FUNCTIONS_ENVIRONMENT": "Development", "CONTAINER_NAME": "devbox"},
+    "the host stand-in": {"AZURE_FUNCTIONS_ENVIRONMENT": "Development"},
+    "none of these": {"CONTAINER_NAME": "devbox"},
+}
+LOCAL_HOSTS = {"func start", "the host stand-in"}
+EASY_AUTH = {
+    "off": {},
+    "on, as App Service injects it": {"WEBSITE_AUTH_ENABLED": "True"},
+    "on, as the Bicep declares it": {"ChatEasyAuthEnabled": "true"},
+}
+
+
+@pytest.mark.parametrize("auth", EASY_AUTH)
+@pytest.mark.parametrize("plan", PLANS)
+def test_a_forged_principal_header_gets_a_token_only_behind_easy_auth_or_on_a_local_host(plan, auth):
+    reply = negotiate(INFO, FORGED, Settings.from_env(PLANS[plan] | EASY_AUTH[auth]))
+    if auth != "off" or plan in LOCAL_HOSTS:
+        assert reply.status == 200
+        assert json.loads(reply.body)["accessToken"] == TOKEN
+    else:
+        assert reply.status == 500
+        assert json.loads(reply.body)["error"] == {
+            "code": "authentication_not_configured",
+            "message": "App Service Authentication is not known to be on, so the caller's identity "
+            "header cannot be trusted; turn it on for this app (see the README)",
+        }
+        assert TOKEN.encode() not in reply.body
 
 
 def test_negotiate_returns_the_connection_json_uncached():
@@ -29,7 +81,7 @@ def test_negotiate_in_azure_with_authentication_returns_the_token():
     assert negotiate(INFO, "alice@contoso.com", AZURE_WITH_AUTH).status == 200
 
 
-def test_negotiate_in_azure_without_authentication_refuses_and_never_returns_the_token():
+def test_settings_built_without_the_environment_trust_nobody():
     reply = negotiate(INFO, "alice", AZURE_WITHOUT_AUTH)
     assert reply.status == 500
     assert json.loads(reply.body)["error"]["code"] == "authentication_not_configured"

@@ -18,10 +18,7 @@ CONNECTION_INFO = json.dumps(
 )
 
 
-@pytest.fixture(autouse=True)
-def local_machine(monkeypatch):
-    for name in ("WEBSITE_INSTANCE_ID", "WEBSITE_AUTH_ENABLED"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("local_host")
 
 
 def negotiate(worker, headers):

@@ -6,9 +6,7 @@ import logging
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.PLANTEDWORKERTOKEN.c2ln"
 
 
-def test_the_worker_logs_no_token(worker, caplog, monkeypatch):
-    for name in ("WEBSITE_INSTANCE_ID", "WEBSITE_AUTH_ENABLED"):
-        monkeypatch.delenv(name, raising=False)
+def test_the_worker_logs_no_token(worker, caplog, local_host):
     caplog.set_level(logging.DEBUG)
     info = json.dumps({"baseUrl": "wss://h", "url": f"wss://h?access_token={TOKEN}", "accessToken": TOKEN})
     for headers in ({"x-ms-client-principal-name": "dana"}, {}):

@@ -40,7 +40,13 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 async def start(app_dir: Path, sock: socket.socket) -> Running:
-    """Serve the app in ``app_dir`` on ``sock``, with the settings already in the environment."""
+    """Serve the app in ``app_dir`` on ``sock``, with the settings already in the environment.
+
+    Like Core Tools' ``func start``, it marks the process as a development host
+    (``AZURE_FUNCTIONS_ENVIRONMENT=Development``), which the app's negotiate
+    needs before it trusts a local caller's identity header.
+    """
+    os.environ["AZURE_FUNCTIONS_ENVIRONMENT"] = "Development"
     extension = Extension(os.environ)
     functions = FunctionsHost(await Worker.start(app_dir), extension)
     app = web.Application(client_max_size=2 * 1024 * 1024)
