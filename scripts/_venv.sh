@@ -1,25 +1,31 @@
-# Sourced by the other scripts: find Python 3.13 and make .venv with it.
-# PYTHON overrides the interpreter; pyenv's 3.13 is used when python3.13
-# is not on PATH.
+# Sourced by the other scripts: find Python 3.13 (or another version) and
+# make .venv with it. PYTHON overrides the 3.13 interpreter; pyenv's is used
+# when pythonX.Y is not on PATH.
 
+# find_python [VERSION]: an interpreter of Python VERSION (3.13 by default);
+# PYTHON overrides the 3.13 one.
 find_python() {
-  if [ -n "${PYTHON:-}" ]; then echo "$PYTHON"; return; fi
-  if python3.13 --version >/dev/null 2>&1; then echo python3.13; return; fi
+  local want=${1:-3.13}
+  if [ "$want" = 3.13 ] && [ -n "${PYTHON:-}" ]; then echo "$PYTHON"; return; fi
+  if "python$want" --version >/dev/null 2>&1; then echo "python$want"; return; fi
   if command -v pyenv >/dev/null 2>&1; then
     local version
-    version=$(pyenv versions --bare 2>/dev/null | grep -E '^3\.13(\.[0-9]+)?$' | sort -V | tail -n 1)
-    if [ -n "$version" ]; then echo "$(pyenv root)/versions/$version/bin/python3.13"; return; fi
+    version=$(pyenv versions --bare 2>/dev/null | grep -E "^${want//./\\.}(\.[0-9]+)?\$" | sort -V | tail -n 1)
+    if [ -n "$version" ]; then echo "$(pyenv root)/versions/$version/bin/python$want"; return; fi
   fi
-  echo "Python 3.13 not found: install it, or set PYTHON=/path/to/python3.13" >&2
+  echo "Python $want not found: install it, or set PYTHON=/path/to/python$want" >&2
   return 1
 }
 
-# ensure_venv REQUIREMENTS_FILE: create .venv if needed and install into it.
+# ensure_venv REQUIREMENTS_FILE [VERSION]: create .venv (.venv-VERSION for a
+# version other than 3.13) if needed and install into it.
 ensure_venv() {
-  if [ ! -x .venv/bin/python ]; then
-    "$(find_python)" -m venv .venv
+  local venv=.venv
+  if [ -n "${2:-}" ] && [ "$2" != 3.13 ]; then venv=.venv-$2; fi
+  if [ ! -x "$venv/bin/python" ]; then
+    "$(find_python "${2:-3.13}")" -m venv "$venv"
   fi
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$1"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$1"
 }
 
 # ensure_chromium: a Chromium for the browser tests. Debian's chromium where

@@ -64,7 +64,7 @@ def test_a_webhook_context_with_a_non_finite_number_is_a_400(number):
 @pytest.mark.parametrize("number", NON_FINITE)
 def test_connection_info_with_a_non_finite_number_is_not_handed_out(number):
     info = f'{{"url": "wss://h?access_token=t", "baseUrl": "wss://h", "accessToken": "t", "n": {number}}}'
-    answer = negotiate(info, "alice", Settings())
+    answer = negotiate(info, "alice", Settings(local_development_host=True))
     assert answer.status == 502
     assert json.loads(answer.body)["error"]["code"] == "bad_connection_info"
 

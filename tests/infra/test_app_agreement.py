@@ -10,7 +10,9 @@ source), not from a copy, so they survive the packages being reorganised.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -197,4 +199,13 @@ def test_the_python_version_is_3_13_everywhere(bicep_files: dict[str, BicepFile]
             if step.get("uses", "").startswith("actions/setup-python@")
         }
         assert versions == {"3.13"}, name
-    assert "python3.13" in (REPO / "scripts" / "_venv.sh").read_text()
+    # The scripts' interpreter (PYTHON unset): the one they make .venv with.
+    found = subprocess.run(
+        ["bash", "-c", ". scripts/_venv.sh && find_python"],
+        cwd=REPO,
+        env={k: v for k, v in os.environ.items() if k != "PYTHON"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert found.stdout.strip().endswith("python3.13")
