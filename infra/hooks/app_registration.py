@@ -121,8 +121,8 @@ def graph_failure(action: str, status: int, body: Any, app_host: str = "") -> Ho
             f"{action} was refused by Microsoft Graph (HTTP {status} {code}).\n"
             "Your account may not manage app registrations in this tenant. It needs one of: the "
             "Application Developer role (or Cloud Application Administrator), or the tenant setting "
-            "'Users can register applications' left on; and a token with Application.ReadWrite.All "
-            "(azd's sign-in has it for an account allowed to use it).\n"
+            "'Users can register applications' left on (Graph's delegated permission for this is "
+            "Application.ReadWrite.All).\n"
             "Or do it by hand: in the portal (Microsoft Entra ID, App registrations, New registration) "
             "create a single-tenant registration with the Web redirect URI "
             f"{where} and 'ID tokens' on (Authentication, Implicit grant and hybrid flows), no secret; "
@@ -211,6 +211,14 @@ def preprovision(
         unique = new_unique_name(env_name, nonce())
         # Recorded before the create: a rerun looks for this name.
         azd_env.set(UNIQUE_NAME, unique)
+    if not env.get("AZURE_SUBSCRIPTION_ID", "").strip():
+        # azd auth token picks the subscription's tenant when it knows the
+        # subscription (Azure/azure-dev cli/azd/cmd/auth_token.go), else the
+        # account's home tenant, which Easy Auth's issuer may not be.
+        print(
+            "app registration: no subscription chosen yet, so it goes to your account's home tenant; "
+            "if the subscription is in another tenant, run azd env set AZURE_SUBSCRIPTION_ID <id> first"
+        )
     client = graph()
     body = registration_body(env_name, [redirect_uri(app_host)] if app_host else [])
     app, created = find_or_create(client, unique, body, app_host)
@@ -295,6 +303,13 @@ def postdown(env: Mapping[str, str], graph: Callable[[], Graph], azd_env: AzdEnv
                 "differs): not deleted"
             )
         status, body = client.call("DELETE", f"/applications/{object_id}")
+        if status in (401, 403):
+            raise HookError(
+                f"deleting the app registration was refused by Microsoft Graph (HTTP {status} "
+                f"{error_code(body)}): only its owners (the account that created it) or an Application "
+                f"Administrator may; delete client id {app['appId']} in the portal (Entra ID, App "
+                "registrations), then run azd hooks run postdown"
+            )
         if status not in (204, 404):
             raise graph_failure("deleting the app registration", status, body)
         clear_client_id = client_id == app["appId"]

@@ -231,6 +231,19 @@ def test_a_known_host_name_goes_into_the_new_registration_at_once(
     assert deployment.graph.apps["obj-1"]["web"]["redirectUris"] == [CALLBACK]
 
 
+def test_without_a_subscription_yet_it_says_which_tenant_it_uses(
+    app_registration: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deployment = Deployment(AZURE_SUBSCRIPTION_ID="")
+    code, out, _ = deployment.run(app_registration, "preprovision", capsys)
+    assert code == 0
+    assert out.splitlines()[0] == (
+        "app registration: no subscription chosen yet, so it goes to your account's home tenant; "
+        "if the subscription is in another tenant, run azd env set AZURE_SUBSCRIPTION_ID <id> first"
+    )
+    assert out.splitlines()[1].startswith("app registration: created")
+
+
 def test_a_rerun_after_a_crash_finds_the_registration_and_creates_nothing(
     app_registration: ModuleType, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -551,9 +564,11 @@ def test_a_refused_delete_names_the_right_and_keeps_the_values(
     deployment.graph.forced[("DELETE", "/applications/obj-1")] = (403, denied)
     code, _, err = deployment.run(app_registration, "postdown", capsys)
     assert code == 1
-    assert err.startswith(
-        "app registration: deleting the app registration was refused by Microsoft Graph "
-        "(HTTP 403 Authorization_RequestDenied)."
+    assert err == (
+        "app registration: deleting the app registration was refused by Microsoft Graph (HTTP 403 "
+        "Authorization_RequestDenied): only its owners (the account that created it) or an Application "
+        "Administrator may; delete client id app-1 in the portal (Entra ID, App registrations), "
+        "then run azd hooks run postdown\n"
     )
     assert deployment.env["AUTH_APP_CREATED_BY_HOOK"] == "obj-1"
 
