@@ -112,22 +112,28 @@ def registration_body(env_name: str, redirect_uris: list[str]) -> dict[str, Any]
     }
 
 
-def graph_failure(action: str, status: int, body: Any, app_host: str = "") -> HookError:
+def create_by_hand(app_host: str) -> str:
+    """The manual path when the hook may not create the registration."""
+    where = redirect_uri(app_host or "<FUNCTION_APP_HOSTNAME>")
+    return (
+        "in the portal (Microsoft Entra ID, App registrations, New registration) create a "
+        f"single-tenant registration with the Web redirect URI {where} and 'ID tokens' on "
+        "(Authentication, Implicit grant and hybrid flows), no secret; then run: azd env set "
+        "AUTH_CLIENT_ID <its Application (client) ID> and azd provision (it prints the exact "
+        "redirect URI once the app exists)."
+    )
+
+
+def graph_failure(action: str, status: int, body: Any, by_hand: str) -> HookError:
     """A readable error: the missing right and the manual path when refused, else one line."""
     code = error_code(body)
     if status in (401, 403):
-        where = redirect_uri(app_host) if app_host else redirect_uri("<FUNCTION_APP_HOSTNAME>")
         return HookError(
             f"{action} was refused by Microsoft Graph (HTTP {status} {code}).\n"
             "Your account may not manage app registrations in this tenant. It needs one of: the "
             "Application Developer role (or Cloud Application Administrator), or the tenant setting "
             "'Users can register applications' left on (Graph's delegated permission for this is "
-            "Application.ReadWrite.All).\n"
-            "Or do it by hand: in the portal (Microsoft Entra ID, App registrations, New registration) "
-            "create a single-tenant registration with the Web redirect URI "
-            f"{where} and 'ID tokens' on (Authentication, Implicit grant and hybrid flows), no secret; "
-            "then run: azd env set AUTH_CLIENT_ID <its Application (client) ID> and azd provision "
-            "(it prints the exact redirect URI once the app exists)."
+            f"Application.ReadWrite.All).\nOr do it by hand: {by_hand}"
         )
     return HookError(f"{action} failed: HTTP {status} {code}")
 
@@ -143,14 +149,14 @@ def _by_unique_name(unique: str) -> str:
 
 
 def find_or_create(
-    graph: Graph, unique: str, body: Mapping[str, Any], app_host: str
+    graph: Graph, unique: str, body: Mapping[str, Any], by_hand: str
 ) -> tuple[dict[str, Any], bool]:
     """The application with this uniqueName, created if missing; and whether it was created now."""
     status, found = graph.call("GET", _by_unique_name(unique))
     if status == 200:
         return _application(found, "reading the app registration"), False
     if status != 404:
-        raise graph_failure("reading the app registration", status, found, app_host)
+        raise graph_failure("reading the app registration", status, found, by_hand)
     # Upsert by alternate key (Graph v1.0 "Upsert application"): 201 with the
     # new object, or 204 if it appeared meanwhile, then read it.
     status, created = graph.call("PATCH", _by_unique_name(unique), body, prefer="create-if-missing")
@@ -160,16 +166,16 @@ def find_or_create(
         status, found = graph.call("GET", _by_unique_name(unique))
         if status == 200:
             return _application(found, "reading the app registration"), False
-    raise graph_failure("creating the app registration", status, created, app_host)
+    raise graph_failure("creating the app registration", status, created, by_hand)
 
 
-def ensure_service_principal(graph: Graph, app_id: str, sleep: Callable[[float], None]) -> bool:
+def ensure_service_principal(graph: Graph, app_id: str, sleep: Callable[[float], None], by_hand: str) -> bool:
     """The registration's service principal in this tenant; True when created now."""
     status, body = graph.call("GET", f"/servicePrincipals(appId='{app_id}')")
     if status == 200:
         return False
     if status != 404:
-        raise graph_failure("reading the service principal", status, body)
+        raise graph_failure("reading the service principal", status, body, by_hand)
     for attempt in range(SP_ATTEMPTS):
         status, body = graph.call("POST", "/servicePrincipals", {"appId": app_id})
         if status == 201:
@@ -178,7 +184,7 @@ def ensure_service_principal(graph: Graph, app_id: str, sleep: Callable[[float],
         if status not in (400, 404) or attempt + 1 == SP_ATTEMPTS:
             break
         sleep(SP_WAIT_SECONDS)
-    raise graph_failure("creating the service principal", status, body)
+    raise graph_failure("creating the service principal", status, body, by_hand)
 
 
 def preprovision(
@@ -221,8 +227,9 @@ def preprovision(
         )
     client = graph()
     body = registration_body(env_name, [redirect_uri(app_host)] if app_host else [])
-    app, created = find_or_create(client, unique, body, app_host)
-    sp_created = ensure_service_principal(client, app["appId"], sleep)
+    by_hand = create_by_hand(app_host)
+    app, created = find_or_create(client, unique, body, by_hand)
+    sp_created = ensure_service_principal(client, app["appId"], sleep, by_hand)
     # The marker first: a crash before AUTH_CLIENT_ID is set still leaves
     # azd down able to delete it, and the rerun finds it by its uniqueName.
     azd_env.set(CREATED_BY_HOOK, app["id"])
@@ -250,6 +257,10 @@ def postprovision(env: Mapping[str, str], graph: Callable[[], Graph]) -> None:
     if not object_id:
         print(yours)
         return
+    by_hand = (
+        f"in the portal (Microsoft Entra ID, App registrations, client id {client_id}, Authentication) "
+        f"add the Web redirect URI {wanted} and turn on 'ID tokens'"
+    )
     client = graph()
     status, app = client.call("GET", f"/applications/{object_id}?$select=id,appId,web")
     if status == 404:
@@ -258,7 +269,7 @@ def postprovision(env: Mapping[str, str], graph: Callable[[], Graph]) -> None:
             "azd env set AUTH_CLIENT_ID '' and azd env set AUTH_APP_CREATED_BY_HOOK '', then azd provision"
         )
     if status != 200:
-        raise graph_failure("reading the app registration", status, app, app_host)
+        raise graph_failure("reading the app registration", status, app, by_hand)
     app = _application(app, "reading the app registration")
     if app["appId"] != client_id:
         print(yours)
@@ -275,7 +286,7 @@ def postprovision(env: Mapping[str, str], graph: Callable[[], Graph]) -> None:
     patch = {"web": {"redirectUris": uris, "implicitGrantSettings": implicit}}
     status, body = client.call("PATCH", f"/applications/{object_id}", patch)
     if status not in (200, 204):
-        raise graph_failure("setting the redirect URI", status, body, app_host)
+        raise graph_failure("setting the redirect URI", status, body, by_hand)
     print(f"app registration: redirect URI set ({wanted})")
 
 
@@ -288,6 +299,10 @@ def postdown(env: Mapping[str, str], graph: Callable[[], Graph], azd_env: AzdEnv
             print(f"app registration: AUTH_CLIENT_ID {client_id} was not created by azd; left as it is")
         return
     unique = env.get(UNIQUE_NAME, "").strip()
+    by_hand = (
+        f"delete the registration with object id {object_id} in the portal (Microsoft Entra ID, "
+        "App registrations), then run azd hooks run postdown"
+    )
     client = graph()
     status, app = client.call("GET", f"/applications/{object_id}?$select=id,appId,uniqueName")
     # AUTH_CLIENT_ID is cleared when it names the deleted registration, or
@@ -311,13 +326,13 @@ def postdown(env: Mapping[str, str], graph: Callable[[], Graph], azd_env: AzdEnv
                 "registrations), then run azd hooks run postdown"
             )
         if status not in (204, 404):
-            raise graph_failure("deleting the app registration", status, body)
+            raise graph_failure("deleting the app registration", status, body, by_hand)
         clear_client_id = client_id == app["appId"]
         print(f"app registration: deleted {unique} (client id {app['appId']})")
     elif status == 404:
         print(f"app registration: {object_id} was already gone")
     else:
-        raise graph_failure("reading the app registration", status, app)
+        raise graph_failure("reading the app registration", status, app, by_hand)
     if client_id and clear_client_id:
         azd_env.set(CLIENT_ID, "")
     azd_env.set(CREATED_BY_HOOK, "")

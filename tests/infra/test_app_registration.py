@@ -637,3 +637,24 @@ def test_every_azure_yaml_hook_runs_an_existing_script_with_a_step_it_knows() ->
             if script.name == "app_registration.py":
                 assert words[2:] == [name]
                 assert f'"{name}"' in script.read_text(encoding="utf-8")
+
+
+def test_a_refused_redirect_uri_update_says_where_to_add_it_by_hand(
+    app_registration: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deployment = Deployment()
+    deployment.run(app_registration, "preprovision", capsys)
+    deployment.env["FUNCTION_APP_HOSTNAME"] = HOST
+    denied = {"error": {"code": "Authorization_RequestDenied"}}
+    deployment.graph.forced[("PATCH", "/applications/obj-1")] = (403, denied)
+    code, _, err = deployment.run(app_registration, "postprovision", capsys)
+    assert code == 1
+    lines = err.splitlines()
+    assert lines[0] == (
+        "app registration: setting the redirect URI was refused by Microsoft Graph "
+        "(HTTP 403 Authorization_RequestDenied)."
+    )
+    assert lines[-1] == (
+        "Or do it by hand: in the portal (Microsoft Entra ID, App registrations, client id app-1, "
+        f"Authentication) add the Web redirect URI {CALLBACK} and turn on 'ID tokens'"
+    )
