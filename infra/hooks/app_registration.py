@@ -157,7 +157,8 @@ def find_or_create(
         return _application(found, "reading the app registration"), False
     if status != 404:
         raise graph_failure("reading the app registration", status, found, by_hand)
-    # Upsert by alternate key (Graph v1.0 "Upsert application"): 201 with the
+    # Upsert by alternate key (Graph v1.0 "Upsert application",
+    # https://learn.microsoft.com/graph/api/application-upsert): 201 with the
     # new object, or 204 if it appeared meanwhile, then read it.
     status, created = graph.call("PATCH", _by_unique_name(unique), body, prefer="create-if-missing")
     if status == 201:
