@@ -146,3 +146,12 @@ def module_params(main: BicepFile, module: str) -> dict[str, Any]:
     params = body["params"]
     assert isinstance(params, dict)
     return params
+
+
+@pytest.fixture(scope="session")
+def app_registration() -> ModuleType:
+    """The app-registration hook script (infra/hooks/app_registration.py), loaded as a module."""
+    # Run as a script, a hook finds its sibling modules on sys.path[0].
+    if str(INFRA / "hooks") not in sys.path:
+        sys.path.insert(0, str(INFRA / "hooks"))
+    return importlib.import_module("app_registration")
