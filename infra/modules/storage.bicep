@@ -30,10 +30,10 @@ param appPrincipalId string
 // No Queue role: the host itself uses no queues (Azure/azure-functions-host,
 // src/WebJobs.Script/Diagnostics/HealthChecks/WebJobsStorageHealthCheck.cs:
 // "The functions host doesn't use queues or tables directly"); only blob
-// triggers and Durable Functions need them, and this app has neither. Microsoft's Flex Consumption Python HTTP sample leaves
-// queue access off too (Azure-Samples/functions-quickstart-python-http-azd,
-// infra/main.bicep: enableQueue false, "Required for Durable Functions and
-// MCP trigger").
+// triggers and Durable Functions need them, and this app has neither.
+// Microsoft's Flex Consumption Python HTTP sample leaves queue access off too
+// (Azure-Samples/functions-quickstart-python-http-azd, infra/main.bicep:
+// enableQueue false, "Required for Durable Functions and MCP trigger").
 var roles = [
   'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
