@@ -96,7 +96,6 @@ module functionApp 'modules/functionapp.bicep' = {
     identityClientId: identity.outputs.clientId
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     blobEndpoint: storage.outputs.blobEndpoint
-    queueEndpoint: storage.outputs.queueEndpoint
     tableEndpoint: storage.outputs.tableEndpoint
     appInsightsConnectionString: monitoring.outputs.connectionString
     webPubSubServiceUri: webPubSub.outputs.serviceUri
@@ -105,15 +104,10 @@ module functionApp 'modules/functionapp.bicep' = {
     chatDefaultRoom: chatDefaultRoom
     chatMaxMessageLength: chatMaxMessageLength
     chatAllowAnonymous: false
-  }
-}
-
-module auth 'modules/auth.bicep' = if (!empty(authClientId)) {
-  name: 'auth'
-  params: {
-    appName: functionApp.outputs.name
-    clientId: authClientId
-    excludedPaths: unauthenticatedPaths
+    // App Service Authentication is configured inside the function app's
+    // module (modules/auth.bicep), before the app settings that announce it.
+    authClientId: authClientId
+    authExcludedPaths: unauthenticatedPaths
   }
 }
 

@@ -26,9 +26,8 @@ param identityClientId string
 @description('Blob container URL for the deployment package.')
 param deploymentContainerUrl string
 
-@description('Storage endpoints for AzureWebJobsStorage by identity.')
+@description('Storage endpoints for AzureWebJobsStorage by identity (no queue: nothing here uses one).')
 param blobEndpoint string
-param queueEndpoint string
 param tableEndpoint string
 
 @description('Application Insights connection string (no secret: local auth is off).')
@@ -61,8 +60,19 @@ param chatDefaultRoom string
 param chatMaxMessageLength int
 param chatAllowAnonymous bool
 
+@description('Client id of the Entra app registration users sign in to; empty leaves App Service Authentication off.')
+param authClientId string
+
+@description('Paths App Service Authentication lets through without a signed-in user.')
+param authExcludedPaths array
+
+// One condition decides both halves: Easy Auth configured (auth.bicep), and
+// the app setting ChatEasyAuthEnabled that tells negotiate it may trust the
+// x-ms-client-principal-name header. Never one without the other.
+var easyAuthEnabled = !empty(authClientId)
+
 resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
-  // checkov:skip=CKV_AZURE_225: zone redundancy on Flex Consumption is offered in some regions only; set the plan's zoneRedundant where it is and wanted.
+  // checkov:skip=CKV_AZURE_225: wants zoneRedundant; on Flex Consumption that makes the platform keep at least two always-ready (billed) instances per scale group (MicrosoftDocs/azure-docs, articles/reliability/reliability-functions.md), ending scale to zero, and only some regions offer it. Set it for production.
   name: planName
   location: location
   tags: tags
@@ -78,10 +88,10 @@ resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
 }
 
 resource site 'Microsoft.Web/sites@2024-11-01' = {
-  // checkov:skip=CKV_AZURE_222: a public chat app: browsers and Web PubSub reach it over the internet.
-  // checkov:skip=CKV_AZURE_17: browsers do not present client certificates; users sign in with App Service Authentication.
-  // checkov:skip=CKV_AZURE_212: serverless: Flex Consumption scales to zero and out on demand, there is no fixed instance count.
-  // checkov:skip=CKV_AZURE_213: no always-on instance to probe on Flex Consumption (scale to zero); the platform tracks instance health.
+  // checkov:skip=CKV_AZURE_222: wants publicNetworkAccess Disabled; browsers and the Web PubSub service's event handler calls reach this chat app over the internet. Easy Auth guards the pages and negotiate, function keys and the extension's system key guard the rest (main.bicep, unauthenticatedPaths).
+  // checkov:skip=CKV_AZURE_17: wants clientCertEnabled (mutual TLS); browsers present no client certificate and Web PubSub's handler authenticates with the key in its URL; users sign in with Easy Auth instead.
+  // checkov:skip=CKV_AZURE_212: wants siteConfig.numberOfWorkers above 1, a dedicated plan's fixed instance count; Flex Consumption starts instances on demand, bounded by functionAppConfig.scaleAndConcurrency below.
+  // checkov:skip=CKV_AZURE_213: wants siteConfig.healthCheckPath, which takes failing instances out of a standing pool; this Flex Consumption app keeps no standing (always-ready) instances to rotate.
   name: name
   location: location
   tags: union(tags, { 'azd-service-name': serviceName })
@@ -123,25 +133,41 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
   }
 }
 
+// Easy Auth is written before the app settings (appSettings depends on it),
+// so a provision that turns it on never leaves ChatEasyAuthEnabled=true on an
+// app that Easy Auth does not guard yet. Turning it off (AUTH_CLIENT_ID
+// emptied) leaves the old authsettingsV2 in place but sets the flag to false:
+// negotiate then refuses, the safe side.
+module auth 'auth.bicep' = if (easyAuthEnabled) {
+  name: 'auth'
+  params: {
+    appName: site.name
+    clientId: authClientId
+    excludedPaths: authExcludedPaths
+  }
+}
+
 // Every setting in one place. No key, connection-string secret or client
 // secret: storage, telemetry and Web PubSub are all reached by identity.
 resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
-  // checkov applies its Microsoft.Web/sites checks to this sites/config child,
-  // which carries none of their properties (they belong to the site itself):
-  // checkov:skip=CKV_AZURE_13: a site check misapplied to a sites/config child (see above).
-  // checkov:skip=CKV_AZURE_63: a site check misapplied to a sites/config child (see above).
-  // checkov:skip=CKV_AZURE_65: a site check misapplied to a sites/config child (see above).
-  // checkov:skip=CKV_AZURE_66: a site check misapplied to a sites/config child (see above).
-  // checkov:skip=CKV_AZURE_80: a site check misapplied to a sites/config child (see above).
-  // checkov:skip=CKV_AZURE_88: a site check misapplied to a sites/config child (see above).
-  // checkov:skip=CKV_AZURE_222: a site check misapplied to a sites/config child (see above).
+  // checkov runs its web-config checks on every Microsoft.Web/sites/config,
+  // whatever its name; each wants a property of another config or of the site:
+  // checkov:skip=CKV_AZURE_13: fails every sites/config not named authsettings*; Easy Auth is the auth module above (authsettingsV2), deployed before these settings whenever AUTH_CLIENT_ID is set.
+  // checkov:skip=CKV_AZURE_63: wants httpLoggingEnabled, a property of the site's web config (App Service web-server logs), which this appsettings config cannot carry; requests are logged to Application Insights (APPLICATIONINSIGHTS_CONNECTION_STRING).
+  // checkov:skip=CKV_AZURE_65: wants detailedErrorLoggingEnabled, a web-config property this appsettings config cannot carry; function errors reach Application Insights.
+  // checkov:skip=CKV_AZURE_66: wants requestTracingEnabled (failed-request tracing, a web-config property) which this appsettings config cannot carry; Application Insights records failed requests.
+  // checkov:skip=CKV_AZURE_80: wants netFrameworkVersion v8.0, a .NET setting; this app runs Python 3.13 (functionAppConfig.runtime in functionapp.bicep).
+  // checkov:skip=CKV_AZURE_88: wants azureStorageAccounts (Azure Files mounts); the app keeps no files: its package is in a blob container (functionAppConfig.deployment) and it mounts nothing.
+  // checkov:skip=CKV_AZURE_222: wants publicNetworkAccess Disabled, a site property this appsettings config cannot carry; the site is public on purpose (see its skip in functionapp.bicep).
   parent: site
   name: 'appsettings'
+  dependsOn: [
+    auth
+  ]
   properties: {
     AzureWebJobsStorage__credential: 'managedidentity'
     AzureWebJobsStorage__clientId: identityClientId
     AzureWebJobsStorage__blobServiceUri: blobEndpoint
-    AzureWebJobsStorage__queueServiceUri: queueEndpoint
     AzureWebJobsStorage__tableServiceUri: tableEndpoint
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
@@ -152,6 +178,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     ChatDefaultRoom: chatDefaultRoom
     ChatMaxMessageLength: string(chatMaxMessageLength)
     ChatAllowAnonymous: chatAllowAnonymous ? 'true' : 'false'
+    ChatEasyAuthEnabled: easyAuthEnabled ? 'true' : 'false'
   }
 }
 

@@ -1,4 +1,4 @@
-// Application Insights on a Log Analytics workspace, with local (key)
+// Application Insights on a Log Analytics workspace, both with local (key)
 // authentication off: telemetry is sent with the app's identity.
 
 @description('Name of the Log Analytics workspace.')
@@ -28,6 +28,11 @@ resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
       name: 'PerGB2018'
     }
     retentionInDays: 30
+    // No shared-key ingestion or queries: Application Insights writes to the
+    // workspace itself, and readers sign in with Entra ID.
+    features: {
+      disableLocalAuth: true
+    }
   }
 }
 

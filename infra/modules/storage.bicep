@@ -17,19 +17,32 @@ param deploymentContainerName string
 @description('Principal id of the identity the function app runs as.')
 param appPrincipalId string
 
-// Storage Blob Data Owner (host leases, deployment package), Queue Data
-// Contributor and Table Data Contributor (host state), as the Functions host
-// needs for an identity-based AzureWebJobsStorage.
+// The data roles the app's identity gets on this account, each for a user:
+// - Storage Blob Data Owner (b7e6dc6d-...): the host keeps its keys, leases
+//   and locks in blobs and creates its containers; the platform reads the
+//   deployment package from the container (functionAppConfig.deployment).
+//   The host's minimum: MicrosoftDocs/azure-docs,
+//   includes/functions-azurewebjobsstorage-permissions.md ("No extension
+//   (host only)").
+// - Storage Table Data Contributor (0a9a7e1f-...): the host writes its
+//   diagnostic events to tables (same page), and the chat history (the next
+//   issue) keeps its messages in a table of this account.
+// No Queue role: the host itself uses no queues (Azure/azure-functions-host,
+// src/WebJobs.Script/Diagnostics/HealthChecks/WebJobsStorageHealthCheck.cs:
+// "The functions host doesn't use queues or tables directly"); only blob
+// triggers and Durable Functions need them, and this app has neither.
+// Microsoft's Flex Consumption Python HTTP sample leaves queue access off too
+// (Azure-Samples/functions-quickstart-python-http-azd, infra/main.bicep:
+// enableQueue false, "Required for Durable Functions and MCP trigger").
 var roles = [
   'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-  '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 ]
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
-  // checkov:skip=CKV_AZURE_35: Flex Consumption without a virtual network reaches storage over its public endpoint; access is by Entra identity only (shared key off).
-  // checkov:skip=CKV_AZURE_59: as above: the public endpoint stays reachable, but only Entra identities with a data role get in.
-  // checkov:skip=CKV_AZURE_206: LRS on purpose: it holds only host state and the deployment package, both recreated by azd deploy.
+  // checkov:skip=CKV_AZURE_35: wants networkAcls.defaultAction Deny; without virtual network integration and private endpoints (none here) the Flex host reaches this account over its public endpoint, so Deny would cut it off. Compensates: shared-key access off, so only Entra identities holding a data role get in.
+  // checkov:skip=CKV_AZURE_59: wants publicNetworkAccess Disabled; same reason as CKV_AZURE_35 (no virtual network here), same compensation (identity only, shared key off).
+  // checkov:skip=CKV_AZURE_206: wants geo-replication (GRS/GZRS); LRS on purpose while the account holds host state and the deployment package, both rebuilt by azd deploy. Reconsider when chat history is stored here.
   name: name
   location: location
   tags: tags
@@ -86,6 +99,5 @@ resource access 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
 
 output name string = account.name
 output blobEndpoint string = account.properties.primaryEndpoints.blob
-output queueEndpoint string = account.properties.primaryEndpoints.queue
 output tableEndpoint string = account.properties.primaryEndpoints.table
 output deploymentContainerUrl string = '${account.properties.primaryEndpoints.blob}${deploymentContainer.name}'

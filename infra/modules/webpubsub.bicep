@@ -28,8 +28,8 @@ param appPrincipalId string
 var serviceOwnerRole = '12cf5a90-567b-43ae-8102-96cf46c7d9b4'
 
 resource service 'Microsoft.SignalRService/webPubSub@2024-03-01' = {
-  // checkov:skip=CKV_AZURE_175: Free_F1 (no SLA) is the default the issue asks for, to try the app at no cost; set WEBPUBSUB_SKU=Standard_S1 for an SLA.
-  // checkov:skip=CKV_AZURE_176: the service calls nothing in Azure with an identity; its event handler is guarded by the extension's system key (the extension does not validate managed-identity tokens).
+  // checkov:skip=CKV_AZURE_175: forbids Free_F1 (no SLA); Free_F1 is the default so the app can be tried at no cost; WEBPUBSUB_SKU=Standard_S1 gives an SLA.
+  // checkov:skip=CKV_AZURE_176: wants a managed identity on the service; it would only sign the service's calls to its event handler, and the extension does not validate such tokens (contract, section 9): the system key in the handler URL guards it. An unused identity would be a leftover.
   name: name
   location: location
   tags: tags

@@ -27,9 +27,11 @@ class Opaque:
 
 @dataclass(frozen=True)
 class Choice:
-    """One of several values (the arms of a ternary, a parameter's allowed values)."""
+    """One of several values: a parameter's allowed values, or the arms of a
+    ternary with its condition's source text."""
 
     options: tuple[Value, ...]
+    condition: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ class BicepFile:
     errors: list[str] = field(default_factory=list)
     resources: list[Resource] = field(default_factory=list)
     modules: dict[str, Value] = field(default_factory=dict)
+    # The source text of a module's `if (...)` condition, for conditional modules.
+    module_conditions: dict[str, str] = field(default_factory=dict)
     params: dict[str, Node] = field(default_factory=dict)
     variables: dict[str, Node] = field(default_factory=dict)
 
@@ -91,7 +95,10 @@ def parse_text(text: str, path: Path) -> BicepFile:
         elif node.type == "module_declaration":
             target = _first(node, "string")
             module = (_string_literal(target) if target is not None else None) or ""
-            parsed.modules[module] = _body(node.named_children[-1], parsed)
+            body = node.named_children[-1]
+            parsed.modules[module] = _body(body, parsed)
+            if body.type == "if_statement":
+                parsed.module_conditions[module] = _condition(body.named_children[0])
     return parsed
 
 
@@ -193,10 +200,20 @@ def _value(node: Node, parsed: BicepFile, depth: int) -> Value:
     if kind == "parenthesized_expression" and node.named_children:
         return _value(node.named_children[0], parsed, depth + 1)
     if kind == "ternary_expression" and len(node.named_children) == 3:
-        return Choice(tuple(_value(arm, parsed, depth + 1) for arm in node.named_children[1:]))
+        return Choice(
+            tuple(_value(arm, parsed, depth + 1) for arm in node.named_children[1:]),
+            condition=_condition(node.named_children[0]),
+        )
     if kind == "identifier":
         return _reference(_text(node), parsed, depth)
     return Opaque(_text(node))
+
+
+def _condition(node: Node) -> str:
+    # `(cond)` and `cond` are the same condition.
+    while node.type == "parenthesized_expression" and node.named_children:
+        node = node.named_children[0]
+    return _text(node)
 
 
 def _reference(name: str, parsed: BicepFile, depth: int) -> Value:

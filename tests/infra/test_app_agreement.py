@@ -164,7 +164,7 @@ def _route_prefix() -> str:
 def test_easy_auth_excludes_the_webhook_and_exactly_the_function_key_routes(
     bicep_files: dict[str, BicepFile],
 ) -> None:
-    excluded = module_params(bicep_files["main.bicep"], "auth")["excludedPaths"]
+    excluded = module_params(bicep_files["main.bicep"], "functionapp")["authExcludedPaths"]
     keyed = {
         f"/{_route_prefix()}/{b['route']}"
         for b in all_bindings()
@@ -183,6 +183,17 @@ def test_easy_auth_excludes_the_webhook_and_exactly_the_function_key_routes(
     )
 
 
+def test_the_token_store_is_on_exactly_when_the_browser_client_reads_auth_me(
+    resources: list[Resource],
+) -> None:
+    # App Service serves /.auth/me only with the token store on; nothing else
+    # in the app reads the store (negotiate reads one header).
+    store = literal(config(resources, "authsettingsV2"), "properties", "login", "tokenStore", "enabled")
+    reads_me = "'/.auth/me'" in (REPO / "web" / "chat.js").read_text(encoding="utf-8")
+    assert store is reads_me
+    assert "X-MS-TOKEN" not in product_text().upper()
+
+
 def test_no_app_route_collides_with_the_extensions_webhook() -> None:
     routes = {b["route"] for b in all_bindings() if b["type"] == "httpTrigger"}
     assert not [r for r in routes if f"/{_route_prefix()}/{r}".startswith("/runtime/")]
@@ -190,11 +201,10 @@ def test_no_app_route_collides_with_the_extensions_webhook() -> None:
 
 def test_the_python_version_is_3_13_everywhere(bicep_files: dict[str, BicepFile]) -> None:
     assert module_params(bicep_files["main.bicep"], "functionapp")["pythonVersion"] == "3.13"
-    for name in ("ci.yml", "deploy.yml"):
-        workflow = yaml.safe_load((WORKFLOWS / name).read_text())
+    workflow = yaml.safe_load((WORKFLOWS / "azure-dev.yml").read_text())
+    for name, job in workflow["jobs"].items():
         versions = {
             step["with"]["python-version"]
-            for job in workflow["jobs"].values()
             for step in job["steps"]
             if step.get("uses", "").startswith("actions/setup-python@")
         }

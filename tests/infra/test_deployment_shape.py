@@ -75,12 +75,17 @@ def test_storage_is_reached_by_identity_with_shared_keys_off(resources: list[Res
     settings = literal(config(resources, "appsettings"), "properties")
     assert settings["AzureWebJobsStorage__credential"] == "managedidentity"
     assert {"AzureWebJobsStorage__clientId", "AzureWebJobsStorage__blobServiceUri"} <= set(settings)
-    assert {"AzureWebJobsStorage__queueServiceUri", "AzureWebJobsStorage__tableServiceUri"} <= set(settings)
+    assert "AzureWebJobsStorage__tableServiceUri" in settings
+    # No queue user: the host uses none, and the app has no queue trigger.
+    assert "AzureWebJobsStorage__queueServiceUri" not in settings
     assert "AzureWebJobsStorage" not in settings
 
 
-def test_application_insights_takes_entra_auth_only_on_a_workspace(resources: list[Resource]) -> None:
-    only(resources, "Microsoft.OperationalInsights/workspaces")
+def test_application_insights_takes_entra_auth_only_on_a_workspace_without_keys_either(
+    resources: list[Resource],
+) -> None:
+    workspace = only(resources, "Microsoft.OperationalInsights/workspaces")
+    assert literal(workspace.body, "properties", "features", "disableLocalAuth") is True
     insights = only(resources, "Microsoft.Insights/components")
     assert literal(insights.body, "properties", "DisableLocalAuth") is True
     assert literal(insights.body, "properties", "WorkspaceResourceId") == Opaque("workspace.id")
@@ -106,7 +111,6 @@ def test_web_pubsub_has_local_auth_off_and_its_sku_as_a_parameter_free_by_defaul
 ROLES = {
     "12cf5a90-567b-43ae-8102-96cf46c7d9b4": "Web PubSub Service Owner",
     "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
-    "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor",
     "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": "Storage Table Data Contributor",
     "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
 }
@@ -128,7 +132,9 @@ def _role_ids(parsed: BicepFile, resource: Resource) -> list[str]:
     return [str(role) for role in (ids if isinstance(ids, list) else [ids])]
 
 
-def test_the_identity_gets_exactly_the_roles_it_needs(bicep_files: dict[str, BicepFile]) -> None:
+def test_the_identity_gets_exactly_the_roles_it_needs_and_no_queue_role(
+    bicep_files: dict[str, BicepFile],
+) -> None:
     granted = [
         ROLES.get(str(role), str(role))
         for parsed in bicep_files.values()
@@ -137,6 +143,7 @@ def test_the_identity_gets_exactly_the_roles_it_needs(bicep_files: dict[str, Bic
         for role in _role_ids(parsed, resource)
     ]
     assert sorted(granted) == sorted(ROLES.values())
+    assert "974c5e8b-45b9-4653-ba55-5f855dd0fb88" not in granted  # Storage Queue Data Contributor
 
 
 AUTH_EXCLUDED = ["/runtime/webhooks/webpubsub", "/api/webpubsub", "/api/broadcast", "/api/presence"]
@@ -150,16 +157,34 @@ def test_app_service_authentication_takes_a_client_id_and_no_secret(
     registration = literal(auth, "identityProviders", "azureActiveDirectory", "registration")
     assert registration["clientId"] == Opaque("clientId")
     assert not [key for key in registration if "secret" in key.lower()]
-    source = bicep_files["main.bicep"].path.read_text()
-    assert "module auth 'modules/auth.bicep' = if (!empty(authClientId))" in source
+    functionapp = bicep_files["modules/functionapp.bicep"]
+    assert functionapp.module_conditions == {"auth.bicep": "easyAuthEnabled"}
+    assert resolve(functionapp, "easyAuthEnabled") == Opaque("!empty(authClientId)")
+    assert module_params(bicep_files["main.bicep"], "functionapp")["authClientId"] == Opaque("authClientId")
     assert "${AUTH_CLIENT_ID=}" in (REPO / "infra" / "main.parameters.json").read_text()
+
+
+def test_the_app_is_told_easy_auth_is_on_exactly_when_the_same_deployment_configures_it(
+    resources: list[Resource], bicep_files: dict[str, BicepFile]
+) -> None:
+    # Negotiate trusts x-ms-client-principal-name only when this says true.
+    functionapp = bicep_files["modules/functionapp.bicep"]
+    settings = config(resources, "appsettings")
+    flag = literal(settings, "properties", "ChatEasyAuthEnabled")
+    assert flag == Choice(("true", "false"), condition="easyAuthEnabled")
+    # The same condition deploys auth.bicep; and Easy Auth is written first, so
+    # the flag is never true on an app Easy Auth does not guard yet.
+    assert functionapp.module_conditions["auth.bicep"] == flag.condition
+    assert literal(settings, "dependsOn") == [Opaque("auth")]
 
 
 def test_app_service_authentication_lets_the_webhook_and_function_key_routes_through(
     bicep_files: dict[str, BicepFile],
 ) -> None:
     main = bicep_files["main.bicep"]
-    assert module_params(main, "auth")["excludedPaths"] == AUTH_EXCLUDED
+    assert module_params(main, "functionapp")["authExcludedPaths"] == AUTH_EXCLUDED
+    auth = bicep_files["modules/functionapp.bicep"].modules["auth.bicep"]
+    assert literal(auth, "params", "excludedPaths") == Opaque("authExcludedPaths")
 
 
 @pytest.mark.parametrize("path", ["main.bicep", "modules/functionapp.bicep", "modules/auth.bicep"])

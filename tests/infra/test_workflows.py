@@ -1,6 +1,7 @@
-"""The GitHub workflows: actionlint and zizmor pass, every action is pinned by
-commit SHA to a current major, CI runs the README's test command, and deploy
-signs in with OpenID Connect and nothing stored."""
+"""The GitHub workflow: actionlint and zizmor pass, every action is pinned by
+commit SHA to a current major, the test job runs the README's test command,
+and the deploy job runs only after it, signs in with OpenID Connect and
+nothing stored, and stops at once without AUTH_CLIENT_ID."""
 
 from __future__ import annotations
 
@@ -40,8 +41,9 @@ def load(name: str) -> dict[str, Any]:
     return data
 
 
-def test_there_are_a_ci_and_a_deploy_workflow() -> None:
-    assert [p.name for p in workflow_paths()] == ["ci.yml", "deploy.yml"]
+def test_there_is_one_workflow_named_as_azd_pipeline_config_expects() -> None:
+    # `azd pipeline config` looks for azure-dev.yml and offers to add one when missing.
+    assert [p.name for p in workflow_paths()] == ["azure-dev.yml"]
 
 
 def test_actionlint_passes() -> None:
@@ -79,11 +81,14 @@ def test_every_action_is_pinned_by_sha_to_its_current_major_with_the_version_in_
         assert (match["ref"], match["comment"]) == PINS[action]
 
 
-def test_ci_runs_the_readme_test_command_on_python_3_13_with_chromium() -> None:
-    ci = load("ci.yml")
-    assert set(ci["on"]) == {"push", "pull_request"}
-    assert ci["permissions"] == {"contents": "read"}
-    steps = ci["jobs"]["test"]["steps"]
+def test_the_test_job_runs_the_readme_test_command_on_python_3_13_with_chromium_on_push_and_pr() -> None:
+    workflow = load("azure-dev.yml")
+    assert set(workflow["on"]) == {"push", "pull_request", "workflow_dispatch"}
+    assert workflow["on"]["push"] is None and workflow["on"]["pull_request"] is None
+    assert workflow["permissions"] == {"contents": "read"}
+    job = workflow["jobs"]["test"]
+    assert "if" not in job and "needs" not in job
+    steps = job["steps"]
     python = [s for s in steps if s.get("uses", "").startswith("actions/setup-python@")]
     assert python[0]["with"]["python-version"] == "3.13"
     runs = [s.get("run", "") for s in steps]
@@ -92,17 +97,52 @@ def test_ci_runs_the_readme_test_command_on_python_3_13_with_chromium() -> None:
     assert "scripts/test" in (REPO / "README.md").read_text()
 
 
-def test_deploy_runs_on_main_with_oidc_least_permissions_and_no_stored_secret() -> None:
-    deploy = load("deploy.yml")
-    assert deploy["on"]["push"] == {"branches": ["main"]}
-    assert deploy["permissions"] == {"contents": "read"}
-    job = deploy["jobs"]["deploy"]
+def test_deploy_runs_only_after_the_tests_pass_on_a_push_to_main_or_by_hand() -> None:
+    workflow = load("azure-dev.yml")
+    # zizmor flags workflow_run; a job dependency ties the deploy to this commit's tests.
+    assert "workflow_run" not in workflow["on"]
+    job = workflow["jobs"]["deploy"]
+    assert job["needs"] == "test"
+    assert job["if"] == "github.ref == 'refs/heads/main' && github.event_name != 'pull_request'"
+    # Never cancelled half way: a provision interrupted mid-deployment is worse than a queued one.
+    assert job["concurrency"]["cancel-in-progress"] is False
+
+
+def test_deploy_signs_in_with_oidc_least_permissions_and_no_stored_secret() -> None:
+    job = load("azure-dev.yml")["jobs"]["deploy"]
     assert job["permissions"] == {"contents": "read", "id-token": "write"}
-    text = (WORKFLOWS / "deploy.yml").read_text()
-    assert "secrets." not in text
+    assert "secrets." not in (WORKFLOWS / "azure-dev.yml").read_text()
     runs = " ".join(s.get("run", "") for s in job["steps"])
     assert "azd auth login" in runs and "--federated-credential-provider github" in runs
     assert "azd up --no-prompt" in runs
+
+
+def _run_step(script: Path, auth_client_id: str) -> subprocess.CompletedProcess[str]:
+    """One workflow step's script under bash, as the runner runs it (bash -e)."""
+    return subprocess.run(
+        ["bash", "-e", str(script)],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "AUTH_CLIENT_ID": auth_client_id},
+        timeout=RUN_TIMEOUT_SECONDS,
+        check=False,
+    )
+
+
+def test_deploy_stops_first_with_a_clear_message_when_auth_client_id_is_empty(tmp_path: Path) -> None:
+    job = load("azure-dev.yml")["jobs"]["deploy"]
+    assert job["env"]["AUTH_CLIENT_ID"] == "${{ vars.AUTH_CLIENT_ID }}"
+    first = job["steps"][0]
+    assert "uses" not in first
+    script = tmp_path / "require.sh"
+    script.write_text(first["run"])
+    empty = _run_step(script, "")
+    assert empty.returncode == 1
+    assert empty.stdout.startswith("::error title=AUTH_CLIENT_ID is not set::")
+    assert "no Microsoft Graph rights" in empty.stdout
+    assert "gh variable set AUTH_CLIENT_ID" in empty.stdout
+    given = _run_step(script, "00000000-0000-0000-0000-000000000001")
+    assert (given.returncode, given.stdout) == (0, "")
 
 
 def test_azure_yaml_deploys_one_python_function_service_and_runs_the_hub_hook() -> None:
