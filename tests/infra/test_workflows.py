@@ -97,12 +97,23 @@ def test_the_test_job_runs_the_readme_test_command_on_python_3_13_with_chromium_
     assert "scripts/test" in (REPO / "README.md").read_text()
 
 
+def test_the_app_tests_run_on_python_3_11_and_3_12_as_a_matrix_and_not_twice() -> None:
+    jobs = load("azure-dev.yml")["jobs"]
+    job = jobs["app-tests"]
+    assert job["strategy"]["matrix"]["python"] == ["3.11", "3.12"]
+    python = [s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-python@")]
+    assert python[0]["with"]["python-version"] == "${{ matrix.python }}"
+    assert job["steps"][-1]["run"] == 'scripts/test-app "${{ matrix.python }}"'
+    # The 3.13 job leaves them to the matrix.
+    assert jobs["test"]["steps"][-1]["env"] == {"OTHER_PYTHONS": ""}
+
+
 def test_deploy_runs_only_after_the_tests_pass_on_a_push_to_main_or_by_hand() -> None:
     workflow = load("azure-dev.yml")
     # zizmor flags workflow_run; a job dependency ties the deploy to this commit's tests.
     assert "workflow_run" not in workflow["on"]
     job = workflow["jobs"]["deploy"]
-    assert job["needs"] == "test"
+    assert job["needs"] == ["test", "app-tests"]
     assert job["if"] == "github.ref == 'refs/heads/main' && github.event_name != 'pull_request'"
     # Never cancelled half way: a provision interrupted mid-deployment is worse than a queued one.
     assert job["concurrency"]["cancel-in-progress"] is False
