@@ -183,7 +183,10 @@ def healthy_site(hook: ModuleType, **overrides: list[SiteAnswer]) -> FakeSite:
             ("POST", "/api/negotiate"),
             [reply(500, {"error": {"code": "authentication_not_configured", "message": "off"}})],
         ),
-        "chat": (("GET", "/api/chat"), [reply(302, Location="/.auth/login/aad?post_login_redirect_uri=/api/chat")]),
+        "chat": (
+            ("GET", "/api/chat"),
+            [reply(302, Location="/.auth/login/aad?post_login_redirect_uri=/api/chat")],
+        ),
         "presence": (("GET", "/api/presence"), [reply(200, {"user": "field-check", "connected": False})]),
     }
     unknown = set(overrides) - set(routes)
@@ -216,7 +219,7 @@ def azd_ok(command: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
 def run_hook(
     hook: ModuleType,
     arm: FakeArm,
-    site: FakeSite,
+    site: Callable[..., Any],
     env: Mapping[str, str] = ENV,
     clock: FakeClock | None = None,
     run: Callable[..., Any] = azd_ok,

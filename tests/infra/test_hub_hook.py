@@ -64,7 +64,8 @@ def test_a_healthy_deploy_creates_the_hub_checks_the_app_and_shows_no_key(
         f"event path: extension ({shown}): it answered the validation request "
         "(HTTP 200, WebHook-Allowed-Origin: wps-abc.webpubsub.azure.com)\n"
         f"webpubsub hub chat: created ({shown})\n"
-        "field check negotiate refuses a forged identity: ok (HTTP 500 authentication_not_configured, no token)\n"
+        "field check negotiate refuses a forged identity: "
+        "ok (HTTP 500 authentication_not_configured, no token)\n"
         "field check chat page: ok (HTTP 302 to sign in)\n"
         "field check presence reaches Web PubSub: ok (HTTP 200)\n"
         "field check event handler answers the validation request: ok "
@@ -89,7 +90,9 @@ def test_a_hub_pointing_elsewhere_is_updated_and_waited_for(hook: ModuleType) ->
     stale["properties"]["provisioningState"] = "Succeeded"
     updating = json.loads(json.dumps(settled(hook)[1]))
     updating["properties"]["provisioningState"] = "Updating"
-    arm = FakeArm({("GET", HUB): [(200, stale), (200, updating), settled(hook)], ("PUT", HUB): [(200, updating)]})
+    arm = FakeArm(
+        {("GET", HUB): [(200, stale), (200, updating), settled(hook)], ("PUT", HUB): [(200, updating)]}
+    )
     waits: list[float] = []
     assert hook.ensure_hub(arm_client(hook, arm), target(hook), EXTENSION_URL, waits.append) == "updated"
     assert [c[0] for c in arm.calls] == ["GET", "PUT", "GET", "GET"]
@@ -240,14 +243,20 @@ def test_the_hub_body_is_a_valid_hub_resource_for_either_path(
 ) -> None:
     for url in (EXTENSION_URL, HTTP_URL):
         body = {"name": "chat", **hook.hub_body(url)}
-        assert resource_types.check(f"Microsoft.SignalRService/webPubSub/hubs@{hook.HUB_API_VERSION}", body) == []
+        assert (
+            resource_types.check(f"Microsoft.SignalRService/webPubSub/hubs@{hook.HUB_API_VERSION}", body)
+            == []
+        )
 
 
 def test_the_web_pubsub_read_uses_an_api_version_the_repo_checks(
     hook: ModuleType, resource_types: ResourceTypes
 ) -> None:
     version = hook_module(hook, "event_path").WEBPUBSUB_API_VERSION
-    assert resource_types.check(f"Microsoft.SignalRService/webPubSub@{version}", {"name": "w", "location": "x"}) == []
+    assert (
+        resource_types.check(f"Microsoft.SignalRService/webPubSub@{version}", {"name": "w", "location": "x"})
+        == []
+    )
 
 
 def test_redact_hides_every_code_value(hook: ModuleType) -> None:
