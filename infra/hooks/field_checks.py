@@ -44,6 +44,14 @@ NOT_CONFIGURED = "authentication_not_configured"
 
 _RERUN = "then run: azd hooks run postdeploy"
 
+# The checks' names, in the order they run (the README's table uses them).
+CHECK_NAMES = (
+    "negotiate refuses a forged identity",
+    "chat page",
+    "presence reaches Web PubSub",
+    "event handler answers the validation request",
+)
+
 
 class TokenLeak(Exception):
     """Negotiate gave a token to a forged identity; the detail never holds the token."""
@@ -173,25 +181,25 @@ def run_field_checks(run: FieldRun, presence_key: Callable[[], str], say: Callab
 
     checks = [
         FieldCheck(
-            "negotiate refuses a forged identity",
+            CHECK_NAMES[0],
             lambda: negotiate_refuses_forged_identity(site, host),
             "expected 401, 403, 302 or 500 authentication_not_configured; check the deploy and the app's "
             f"logs, {_RERUN}",
         ),
         FieldCheck(
-            "chat page",
+            CHECK_NAMES[1],
             lambda: chat_page(site, host),
             "check that the deploy succeeded (a 404 means the functions are not indexed) and the app's "
             f"logs, {_RERUN}",
         ),
         FieldCheck(
-            "presence reaches Web PubSub",
+            CHECK_NAMES[2],
             presence_attempt,
             "the app's identity needs the Web PubSub Service Owner role (new role assignments take minutes "
             f"to apply) and WebPubSubConnectionString__serviceUri must name {run.origin}; {_RERUN}",
         ),
         FieldCheck(
-            "event handler answers the validation request",
+            CHECK_NAMES[3],
             lambda: webhook_answers(site, run.choice.url, run.origin),
             f"events will not arrive (see the README, When events do not arrive); {_RERUN}",
         ),

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.infra.conftest import REPO
 from tests.infra.hook_fakes import (
     LEAKED_TOKEN,
     PRESENCE_KEY,
@@ -329,3 +330,12 @@ def test_a_final_verdict_is_not_asked_again(hook: ModuleType) -> None:
     clock = FakeClock()
     outcome = bounded.until_settled(lambda: bounded.final("no"), clock, clock.sleep, 120.0, 10.0)
     assert outcome.attempts == 1 and clock.sleeps == []
+
+
+def test_the_readme_documents_every_check_and_how_to_rerun_them(hook: ModuleType) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Checks in the field", 1)[1].split("\n### ", 1)[0]
+    for name in hook_module(hook, "field_checks").CHECK_NAMES:
+        assert name in section, name
+    assert "azd hooks run postdeploy" in section
+    assert "STOPPED the function app" in section
