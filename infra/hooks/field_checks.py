@@ -135,7 +135,10 @@ def webhook_answers(site: Exchange, url: str, origin: str) -> Verdict:
 
 def stop_app(arm: Arm, target: Target, detail: str) -> HookError:
     """Stop the function app after a token leak; the error says loudly what happened and what to do."""
-    status, _ = arm.call("POST", f"{target.site_path}/stop", SITES_API_VERSION)
+    try:
+        status, _ = arm.call("POST", f"{target.site_path}/stop", SITES_API_VERSION)
+    except HookError:  # ARM gave no answer: the app may well still be running
+        status = 0
     why = (
         f"{detail} for a forged {PRINCIPAL_HEADER} header with no signed-in session: "
         "anyone could chat as anyone."
@@ -150,9 +153,10 @@ def stop_app(arm: Arm, target: Target, detail: str) -> HookError:
             f"STOPPED the function app {target.app_name}. {why}\n"
             f"  Fix: {turn_on}; then start the app ({start}) and run: azd hooks run postdeploy"
         )
+    failed = f"HTTP {status}" if status else "no answer from ARM"
     return HookError(
-        f"the function app {target.app_name} is STILL RUNNING and open: stopping it failed with "
-        f"HTTP {status}. {why}\n"
+        f"the function app {target.app_name} is STILL RUNNING and open: stopping it failed "
+        f"({failed}). {why}\n"
         f"  Stop it now (az functionapp stop -g {target.resource_group} -n {target.app_name}, or Stop "
         f"in the portal), then {turn_on}"
     )

@@ -218,7 +218,7 @@ def azd_ok(command: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
 
 def run_hook(
     hook: ModuleType,
-    arm: FakeArm,
+    arm: Callable[..., Any],
     site: Callable[..., Any],
     env: Mapping[str, str] = ENV,
     clock: FakeClock | None = None,

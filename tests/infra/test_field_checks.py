@@ -293,8 +293,7 @@ def test_a_token_leak_the_hook_cannot_stop_says_the_app_is_still_open(
     assert run_hook(hook, arm, site) == 1
     err = capsys.readouterr().err
     assert err.startswith(
-        "webpubsub hub: the function app func-abc is STILL RUNNING and open: "
-        "stopping it failed with HTTP 403."
+        "webpubsub hub: the function app func-abc is STILL RUNNING and open: stopping it failed (HTTP 403)."
     )
     assert "Stop it now (az functionapp stop -g rg -n func-abc, or Stop in the portal)" in err
     assert_no_secret(err)
@@ -339,3 +338,22 @@ def test_the_readme_documents_every_check_and_how_to_rerun_them(hook: ModuleType
         assert name in section, name
     assert "azd hooks run postdeploy" in section
     assert "STOPPED the function app" in section
+
+
+def test_a_stop_that_gets_no_answer_from_arm_still_says_the_app_is_open(
+    hook: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arm = healthy_arm(hook)
+    no_answer = hook_module(hook, "azure_rest").HookError("POST management.azure.com: no answer (timed out)")
+
+    def send(method: str, url: str, headers: Any, body: Any) -> Any:
+        if url.split("?")[0].endswith("/stop"):
+            raise no_answer
+        return arm(method, url, headers, body)
+
+    site = healthy_site(hook, negotiate=[Reply(hook)(200, TOKEN_BODY)])
+    assert run_hook(hook, send, site) == 1
+    assert capsys.readouterr().err.startswith(
+        "webpubsub hub: the function app func-abc is STILL RUNNING and open: "
+        "stopping it failed (no answer from ARM)."
+    )
