@@ -7,12 +7,15 @@ app's environment. Secrets never reach a message: ``redact`` hides every
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import subprocess
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
@@ -30,22 +33,81 @@ def redact(text: str) -> str:
     return _CODE.sub(r"\1***", text)
 
 
+@dataclass(frozen=True)
+class Reply:
+    """One HTTP answer: its status, its headers (names lower-cased) and its raw body."""
+
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    def header(self, name: str) -> str:
+        """A header's value ('' when absent); repeated headers come joined with ', '."""
+        return self.headers.get(name.lower(), "")
+
+    def json(self) -> Any:
+        """The body parsed as JSON, or None when it is empty or not JSON."""
+        if not self.body:
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+
 # (method, url, headers, body) -> (status, parsed JSON body or None)
 Send = Callable[[str, str, Mapping[str, str], "bytes | None"], "tuple[int, Any]"]
+# (method, url, headers, body) -> the whole answer, headers included
+Exchange = Callable[[str, str, Mapping[str, str], "bytes | None"], Reply]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # A redirect is an answer to judge (Easy Auth's 302 to sign-in), not a
+    # hop to take; ARM and Graph answer these calls without redirects.
+    def redirect_request(self, *_: Any, **__: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def _headers(message: Any) -> dict[str, str]:
+    joined: dict[str, str] = {}
+    for name, value in message.items() if message is not None else ():
+        key = name.lower()
+        joined[key] = f"{joined[key]}, {value}" if key in joined else value
+    return joined
+
+
+def urllib_exchange(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    timeout: float = HTTP_TIMEOUT_SECONDS,
+) -> Reply:
+    """One request with the standard library; redirects are returned, not followed.
+
+    Any HTTP status is an answer; no answer at all (refused, unreachable,
+    timed out) raises HookError naming the host, never the query.
+    """
+    request = urllib.request.Request(url, data=body, method=method, headers=dict(headers))
+    try:
+        with _OPENER.open(request, timeout=timeout) as response:
+            return Reply(response.status, _headers(response.headers), response.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return Reply(error.code, _headers(error.headers), error.read())
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
+        reason = getattr(error, "reason", None) or error
+        host = urllib.parse.urlsplit(url).netloc
+        raise HookError(redact(f"{method} {host}: no answer ({reason})")) from None
 
 
 def urllib_send(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> tuple[int, Any]:
-    """One HTTPS request with the standard library."""
-    request = urllib.request.Request(url, data=body, method=method, headers=dict(headers))
-    try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:  # noqa: S310 (https only)
-            status, raw = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        status, raw = error.code, error.read()
-    try:
-        return status, json.loads(raw) if raw else None
-    except ValueError:
-        return status, None
+    """One request; returns the status and the JSON body (None when empty or not JSON)."""
+    reply = urllib_exchange(method, url, headers, body)
+    return reply.status, reply.json()
 
 
 class Arm:

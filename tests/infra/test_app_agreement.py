@@ -21,8 +21,10 @@ import pytest
 import yaml
 
 from function_app import create_app
+from routes.negotiate import PRINCIPAL_HEADER
 from tests.infra.bicep import BicepFile, Opaque, Resource
 from tests.infra.conftest import REPO, WORKFLOWS, config, literal, module_params
+from tests.infra.hook_fakes import hook_module
 
 # Served by the Web PubSub extension itself (contract, section 5).
 EXTENSION_WEBHOOK = "/runtime/webhooks/webpubsub"
@@ -152,6 +154,40 @@ def test_the_handler_points_at_the_extensions_webhook_with_its_system_key(hook: 
     assert hook.handler_url("func-x.azurewebsites.net", "k/ey=") == (
         "https://func-x.azurewebsites.net/runtime/webhooks/webpubsub?code=k%2Fey%3D"
     )
+
+
+def _http_function(name: str) -> dict[str, Any]:
+    (trigger,) = [b for b in bindings()[name] if b["type"] == "httpTrigger"]
+    return trigger
+
+
+def test_the_http_event_path_is_the_apps_context_function_with_its_function_key(hook: ModuleType) -> None:
+    trigger = _http_function(hook.HTTP_WEBHOOK_FUNCTION)
+    assert f"/{_route_prefix()}/{trigger['route']}" == hook.HTTP_WEBHOOK_PATH
+    assert trigger["authLevel"] == "FUNCTION"
+    # The service's validation request is an OPTIONS, its events POSTs.
+    assert {"OPTIONS", "POST"} <= set(trigger["methods"])
+    types = {b["type"] for b in bindings()[hook.HTTP_WEBHOOK_FUNCTION]}
+    assert "webPubSubContext" in types
+    assert hook.http_handler_url("func-x.azurewebsites.net", "k/ey=") == (
+        f"https://func-x.azurewebsites.net{hook.HTTP_WEBHOOK_PATH}?code=k%2Fey%3D"
+    )
+
+
+def test_the_field_checks_ask_the_apps_own_routes(hook: ModuleType) -> None:
+    checks = hook_module(hook, "field_checks")
+    prefix = _route_prefix()
+    presence = _http_function(checks.PRESENCE_FUNCTION)
+    assert f"/{prefix}/{presence['route']}" == checks.PRESENCE_PATH
+    assert presence["authLevel"] == "FUNCTION" and "GET" in presence["methods"]
+    negotiate = _http_function("negotiate")
+    assert f"/{prefix}/{negotiate['route']}" == checks.NEGOTIATE_PATH and "POST" in negotiate["methods"]
+    # The forged header is the one the connection binding takes the user id from.
+    (connection,) = [b for b in bindings()["negotiate"] if b["type"] == "webPubSubConnection"]
+    assert connection["userId"] == f"{{headers.{checks.PRINCIPAL_HEADER}}}"
+    page = _http_function("page")
+    assert f"/{prefix}/{page['route'].split('/')[0]}" == checks.CHAT_PATH and "GET" in page["methods"]
+    assert checks.PRINCIPAL_HEADER == PRINCIPAL_HEADER
 
 
 def _route_prefix() -> str:

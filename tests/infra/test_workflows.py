@@ -163,3 +163,10 @@ def test_azure_yaml_deploys_one_python_function_service_and_runs_the_hub_hook() 
     hook = azure["hooks"]["postdeploy"]
     assert hook["posix"]["run"] == "python3 infra/hooks/webpubsub_hub.py"
     assert hook["windows"]["run"] == "python infra/hooks/webpubsub_hub.py"
+    # A failed field check (or a stopped, open app) must fail azd up, and no
+    # prompt may hang a CI deploy.
+    for shell in ("posix", "windows"):
+        assert hook[shell]["continueOnError"] is False
+        assert hook[shell]["interactive"] is False
+    # The script and its sibling modules are where azure.yaml says.
+    assert (REPO / "infra" / "hooks" / "webpubsub_hub.py").is_file()
