@@ -238,7 +238,10 @@ def test_no_app_route_collides_with_the_extensions_webhook() -> None:
 def test_the_python_version_is_3_13_everywhere(bicep_files: dict[str, BicepFile]) -> None:
     assert module_params(bicep_files["main.bicep"], "functionapp")["pythonVersion"] == "3.13"
     workflow = yaml.safe_load((WORKFLOWS / "azure-dev.yml").read_text())
+    # app-tests runs the app's own tests on 3.11 and 3.12 (test_workflows.py).
     for name, job in workflow["jobs"].items():
+        if name == "app-tests":
+            continue
         versions = {
             step["with"]["python-version"]
             for step in job["steps"]
