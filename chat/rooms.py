@@ -67,9 +67,12 @@ def in_room(states: Mapping[str, object], room: str, limit: int | None = None) -
     value = _recorded(states)
     if value is None:
         return False
-    if limit is None or len(value) <= limit:
-        # Every entry counts, and the entries that are not room names never
-        # equal one: the usual short list needs no copy.
+    if limit is None:
+        return room in value
+    # A list no longer than the limit is read whole, and its entries that are
+    # not room names never equal one: the usual short list needs no copy.
+    # (At exactly the limit both ways agree: ``<`` would change only speed.)
+    if len(value) <= limit:  # pragma: no mutate
         return room in value
     return room in rooms_from_states(states, limit)
 
