@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 with open(os.environ["FAKE_FUNC_ARGS"], "w") as f:
     json.dump(sys.argv[1:], f)
-if os.environ["FAKE_FUNC_MODE"] == "crash":
+if {mode!r} == "crash":
     print("fake func: the host failed to start", file=sys.stderr)
     sys.exit(3)
 
@@ -88,7 +88,7 @@ def run_tool(tmp_path: Path, *, func: str | None, endpoint: str = AZURE_ENDPOINT
 
 
 def fake_func(mode: str) -> str:
-    return FAKE_FUNC.format(python=sys.executable).replace('os.environ["FAKE_FUNC_MODE"]', repr(mode))
+    return FAKE_FUNC.format(python=sys.executable, mode=mode)
 
 
 def test_with_core_tools_run_starts_func_on_the_port_and_stops_when_it_exits(tmp_path):

@@ -71,8 +71,8 @@ class Action:
 def buffer_bytes(buffer: dict[str, Any]) -> bytes:
     """The bytes of a ``{"type": "Buffer", "data": [...]}`` value; raises ActionError for anything else.
 
-    The extension reads ``data`` as a byte array: a number out of range, or
-    anything but a list of whole numbers, fails the conversion there too.
+    The extension turns ``data`` into a byte array, which a number out of
+    range, or anything but a list of whole numbers, cannot become.
     """
     octets = buffer.get("data")
     if octets is None:
