@@ -52,13 +52,13 @@ def rooms_from_states(states: Mapping[str, object], limit: int | None = None) ->
     value = _recorded(states)
     if value is None:
         return ()
-    # A dict keeps the join order and finds a duplicate in constant time.
+    # A dict's keys: the join order kept, a duplicate found in constant time.
     rooms: dict[str, None] = {}
     for room in value:
         if limit is not None and len(rooms) >= limit:
             break
         if is_room_name(room):
-            rooms[room] = None
+            rooms.setdefault(room)
     return tuple(rooms)
 
 
