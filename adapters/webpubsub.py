@@ -3,8 +3,9 @@
 ``SdkGateway`` implements ``routes.gateway.WebPubSubGateway``. It builds one
 SDK client per hub on first use, from the same settings as the bindings:
 never at import, so that indexing the app (cold start) loads neither the SDK
-nor azure-identity. Service failures surface as ``GatewayError``, whose text
-carries the status and never a secret.
+nor azure-identity. Every SDK failure (any ``AzureError``: an HTTP error, no
+connection, a timeout) surfaces as ``GatewayError``, whose text carries the
+status when there was one and never a secret.
 """
 
 from __future__ import annotations
@@ -120,8 +121,23 @@ def _send(client: Any, send: FilteredSend) -> None:
 
 @contextmanager
 def _translated() -> Iterator[None]:
-    """Turn azure-core failures into GatewayError with a safe message."""
-    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
+    """Turn every azure-core failure into GatewayError with a safe message.
+
+    The SDK raises ``AzureError`` subclasses only: an HTTP answer it refused
+    (``HttpResponseError``), no connection (``ServiceRequestError``), no
+    answer on the connection, a timeout included (``ServiceResponseError``),
+    or a plain ``AzureError`` (``RetryPolicy`` raises one when its retries run
+    out); see azure-core's ``azure/core/exceptions.py`` and
+    ``azure/core/pipeline/policies/_retry.py`` (Azure/azure-sdk-for-python).
+    Their own text may quote a URL or a header, so it is never passed on.
+    """
+    from azure.core.exceptions import (
+        AzureError,
+        ClientAuthenticationError,
+        HttpResponseError,
+        ServiceRequestError,
+        ServiceResponseError,
+    )
 
     try:
         yield
@@ -134,3 +150,8 @@ def _translated() -> Iterator[None]:
         raise GatewayError(err.status_code, f"Web PubSub answered {err.status_code}") from None
     except ServiceRequestError:
         raise GatewayError(None, "Web PubSub could not be reached") from None
+    except ServiceResponseError:
+        # The request went: a send that timed out may still have been delivered.
+        raise GatewayError(None, "Web PubSub did not answer: the connection dropped or timed out") from None
+    except AzureError as err:
+        raise GatewayError(None, f"the Web PubSub client failed ({type(err).__name__})") from None

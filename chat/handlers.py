@@ -11,7 +11,14 @@ user and an event the service itself sent malformed are rejected with an
 error reply.
 
 Handlers tolerate a repeated event (the service retries): joining a room
-twice or leaving a room not joined changes nothing and sends nothing.
+twice changes no state and announces nothing (it only adds the connection to
+the group again, which the service does idempotently), and leaving a room not
+joined changes and sends nothing.
+
+The rooms are read from the connection's states, at most
+``MAX_ROOMS_PER_CONNECTION`` of them: a forged or corrupted state of
+thousands of rooms costs no more work, and sends no more presence messages,
+than a full one.
 """
 
 from __future__ import annotations
@@ -114,13 +121,13 @@ def choose_subprotocol(offered: tuple[str, ...]) -> str | None:
 
 def on_connected(event: ConnectedEvent, settings: Settings, now: datetime) -> EventOutcome:
     """Announce the newcomer in the rooms it was put in at connect."""
-    rooms = rooms_from_states(event.context.states) or (settings.default_room,)
+    rooms = _rooms(event.context) or (settings.default_room,)
     return EventOutcome(actions=tuple(_presence(event.context, room, "joined", now) for room in rooms))
 
 
 def on_disconnected(event: DisconnectedEvent, now: datetime) -> EventOutcome:
     """Announce the departure in every room the connection had joined."""
-    rooms = rooms_from_states(event.context.states)
+    rooms = _rooms(event.context)
     return EventOutcome(actions=tuple(_presence(event.context, room, "left", now) for room in rooms))
 
 
@@ -203,7 +210,7 @@ def _is_id(value: object) -> bool:
 
 def _post(ctx: ConnectionContext, data: EventData, settings: Settings, now: datetime) -> EventOutcome:
     room = settings.default_room if data.room is UNSET else data.room
-    if not in_room(ctx.states, room):
+    if not in_room(ctx.states, room, MAX_ROOMS_PER_CONNECTION):
         return _refuse("message", Refusal.NOT_JOINED, f"join room {room!r} before posting to it", data.id)
     text = data.text
     if text is UNSET or not text.strip():
@@ -224,9 +231,13 @@ def _post(ctx: ConnectionContext, data: EventData, settings: Settings, now: date
 
 
 def _join(ctx: ConnectionContext, room: str, event_id: EventId | UnsetType, now: datetime) -> EventOutcome:
-    rooms = rooms_from_states(ctx.states)
+    rooms = _rooms(ctx)
+    add = AddConnectionToGroup(connection_id=ctx.connection_id, group=room)
     if room in rooms:
-        return EventOutcome(_reply(Ack(event="join", room=room, rooms=list(rooms), id=event_id)))
+        # Recorded, but the connection may have been taken out of the group
+        # (removeConnectionFromGroup through /api/broadcast, say): adding it
+        # again lets it back in and costs nothing when it is still there.
+        return EventOutcome(_reply(Ack(event="join", room=room, rooms=list(rooms), id=event_id)), (add,))
     if len(rooms) >= MAX_ROOMS_PER_CONNECTION:
         return _refuse(
             "join",
@@ -237,15 +248,12 @@ def _join(ctx: ConnectionContext, room: str, event_id: EventId | UnsetType, now:
     rooms = (*rooms, room)
     return EventOutcome(
         _reply(Ack(event="join", room=room, rooms=list(rooms), id=event_id), rooms),
-        (
-            AddConnectionToGroup(connection_id=ctx.connection_id, group=room),
-            _presence(ctx, room, "joined", now),
-        ),
+        (add, _presence(ctx, room, "joined", now)),
     )
 
 
 def _leave(ctx: ConnectionContext, room: str, event_id: EventId | UnsetType, now: datetime) -> EventOutcome:
-    rooms = rooms_from_states(ctx.states)
+    rooms = _rooms(ctx)
     if room not in rooms:
         return EventOutcome(_reply(Ack(event="leave", room=room, rooms=list(rooms), id=event_id)))
     at = rooms.index(room)  # rooms holds each name once
@@ -257,6 +265,11 @@ def _leave(ctx: ConnectionContext, room: str, event_id: EventId | UnsetType, now
             _presence(ctx, room, "left", now),
         ),
     )
+
+
+def _rooms(ctx: ConnectionContext) -> tuple[str, ...]:
+    """The rooms the connection's states record, at most the per-connection limit."""
+    return rooms_from_states(ctx.states, MAX_ROOMS_PER_CONNECTION)
 
 
 def _reply(ack: Ack, rooms: tuple[str, ...] | None = None) -> UserEventReply:

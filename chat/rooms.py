@@ -39,29 +39,42 @@ def is_room_name(value: object) -> TypeGuard[str]:
     return _NAME_CHARACTERS.fullmatch(value) is not None
 
 
-def rooms_from_states(states: Mapping[str, object]) -> tuple[str, ...]:
-    """The rooms recorded in a connection's states, in join order.
+def rooms_from_states(states: Mapping[str, object], limit: int | None = None) -> tuple[str, ...]:
+    """The rooms recorded in a connection's states, in join order, at most ``limit`` of them.
 
     The extension hands states over as raw JSON values (a list here). A value
     that arrives JSON-encoded as a string is decoded too, so either form of
     the extension works. Anything that is not a valid room name is dropped:
-    states are data from the wire, not trusted input.
+    states are data from the wire, not trusted input. Reading stops at
+    ``limit`` rooms (the handlers pass the per-connection room limit), so a
+    forged or corrupted list of thousands costs no more than a full one.
     """
     value = _recorded(states)
     if value is None:
         return ()
-    rooms: list[str] = []
+    # A dict's keys: the join order kept, a duplicate found in constant time.
+    rooms: dict[str, None] = {}
     for room in value:
-        if is_room_name(room) and room not in rooms:
-            rooms.append(room)
+        if limit is not None and len(rooms) >= limit:
+            break
+        if is_room_name(room):
+            rooms.setdefault(room)
     return tuple(rooms)
 
 
-def in_room(states: Mapping[str, object], room: str) -> bool:
-    """True when the connection's states record that it joined ``room`` (a valid name)."""
+def in_room(states: Mapping[str, object], room: str, limit: int | None = None) -> bool:
+    """True when ``room`` (a valid name) is among the rooms ``rooms_from_states`` reads with ``limit``."""
     value = _recorded(states)
-    # The entries that are not room names never equal one.
-    return value is not None and room in value
+    if value is None:
+        return False
+    if limit is None:
+        return room in value
+    # A list no longer than the limit is read whole, and its entries that are
+    # not room names never equal one: the usual short list needs no copy.
+    # (At exactly the limit both ways agree: ``<`` would change only speed.)
+    if len(value) <= limit:  # pragma: no mutate
+        return room in value
+    return room in rooms_from_states(states, limit)
 
 
 def _recorded(states: Mapping[str, object]) -> list[object] | None:

@@ -9,6 +9,8 @@ from azure.core.pipeline.transport import HttpTransport
 from azure.core.rest._http_response_impl import HttpResponseImpl
 from azure.core.utils import CaseInsensitiveDict
 
+Canned = tuple[int, Any] | tuple[int, Any, dict[str, str]] | Exception
+
 
 class _Nothing:
     def close(self) -> None:
@@ -16,14 +18,18 @@ class _Nothing:
 
 
 class FakeTransport(HttpTransport):
-    """Answers each request with the next canned (status, body, headers); 200 when out of them."""
+    """Answers each request with the next canned (status, body, headers); 200 when out of them.
 
-    def __init__(self, *responses: tuple[int, Any] | tuple[int, Any, dict[str, str]]) -> None:
+    A canned exception is raised instead, as the real transport raises
+    ``ServiceRequestError`` or ``ServiceResponseError`` when it gets no answer.
+    """
+
+    def __init__(self, *responses: Canned) -> None:
         self.requests: list[Any] = []
         self.sleeps: list[float] = []
         self._responses = list(responses)
 
-    def answer(self, *responses: tuple[int, Any] | tuple[int, Any, dict[str, str]]) -> None:
+    def answer(self, *responses: Canned) -> None:
         """Answer the next requests with these, in order."""
         self._responses = list(responses)
 
@@ -45,7 +51,10 @@ class FakeTransport(HttpTransport):
 
     def send(self, request: Any, **kwargs: Any) -> Any:
         self.requests.append(request)
-        status, body, headers = (*self._responses.pop(0), {})[:3] if self._responses else (200, b"", {})
+        canned = self._responses.pop(0) if self._responses else (200, b"")
+        if isinstance(canned, Exception):
+            raise canned
+        status, body, headers = (*canned, {})[:3]
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         response = HttpResponseImpl(
             request=request,

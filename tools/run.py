@@ -119,7 +119,13 @@ class Processes:
 
     def start(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
         print(f"starting {name}: {' '.join(command)}", flush=True)
-        child = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+        try:
+            child = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+        except OSError as err:
+            # Found on PATH but not runnable (a broken install, a bad interpreter line).
+            raise RunError(
+                f"{name} could not start ({command[0]}: {err.strerror or err}): is it installed properly?"
+            ) from None
         self.children.append((name, child))
         return child
 

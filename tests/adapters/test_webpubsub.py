@@ -7,6 +7,13 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 from azure.core.credentials import AccessToken
+from azure.core.exceptions import (
+    AzureError,
+    ServiceRequestError,
+    ServiceRequestTimeoutError,
+    ServiceResponseError,
+    ServiceResponseTimeoutError,
+)
 from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 
 from adapters.webpubsub import SdkGateway, _identity_credential
@@ -189,3 +196,52 @@ def test_a_retried_send_carries_the_whole_body_again():
     client, transport = key_client((500, b""), (202, b""))
     client.send_filtered("chat", [FilteredSend(SendToAll(data="once"), "userId eq 'a'")])
     assert [body(r) for r in transport.requests] == [b"once", b"once"]
+
+
+class PolicyFailure(AzureError):
+    """Any other AzureError, as a pipeline policy may raise."""
+
+
+# Every failure the SDK raises without an HTTP answer is an AzureError.
+NO_ANSWER = [
+    (ServiceRequestError("connection refused"), "Web PubSub could not be reached"),
+    (ServiceRequestTimeoutError("connect timed out"), "Web PubSub could not be reached"),
+    (
+        ServiceResponseError("connection reset"),
+        "Web PubSub did not answer: the connection dropped or timed out",
+    ),
+    (
+        ServiceResponseTimeoutError("read timed out"),
+        "Web PubSub did not answer: the connection dropped or timed out",
+    ),
+    (AzureError("Maximum retries exceeded."), "the Web PubSub client failed (AzureError)"),
+    (PolicyFailure("a pipeline policy gave up"), "the Web PubSub client failed (PolicyFailure)"),
+]
+
+
+@pytest.mark.parametrize("error, message", NO_ANSWER)
+def test_a_send_that_gets_no_answer_is_a_gateway_error_counting_the_sends_before_it(error, message):
+    client, transport = key_client((202, b""), error)
+    sends = [FilteredSend(SendToAll(data=str(n)), "userId eq 'a'") for n in range(3)]
+    with pytest.raises(GatewayError) as err:
+        client.send_filtered("chat", sends)
+    assert (err.value.status, err.value.sent, str(err.value)) == (None, 1, message)
+    assert len(transport.requests) == 2  # a POST is not retried, and the third never went
+
+
+@pytest.mark.parametrize("error, message", NO_ANSWER)
+def test_a_presence_question_that_gets_no_answer_is_a_gateway_error(error, message):
+    # HEAD and GET are retried on a read or connect failure: every try fails here.
+    for ask in (lambda c: c.user_connected("chat", "bob"), lambda c: c.room_connections("chat", "r", 5)):
+        client, _ = key_client(*[error] * 3)
+        with pytest.raises(GatewayError) as err:
+            ask(client)
+        assert (err.value.status, str(err.value)) == (None, message)
+
+
+def test_an_sdk_failure_message_carries_neither_the_key_nor_the_errors_own_text():
+    client, _ = key_client(ServiceRequestError(f"failed with {KEY}"))
+    with pytest.raises(GatewayError) as err:
+        client.send_filtered("chat", [FilteredSend(SendToAll(data="x"), "userId eq 'a'")])
+    assert KEY not in str(err.value) and KEY not in repr(err.value)
+    assert err.value.__cause__ is None and err.value.__suppress_context__

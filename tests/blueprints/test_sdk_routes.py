@@ -1,15 +1,18 @@
-"""Presence and filtered broadcasts through the gateway, with an in-memory fake of it."""
+"""Presence and filtered broadcasts through the gateway: an in-memory fake of it, and the SDK one."""
 
 import json
 
 import azure.functions as func
 import pytest
+from azure.core.exceptions import AzureError, ServiceResponseTimeoutError
 
+from adapters.webpubsub import SdkGateway
 from codec.actions import FilteredSend, SendToAll
 from composition import Dependencies
 from routes.gateway import GatewayError
 from tests.conftest import user_functions
 from tests.fake_gateway import FakeGateway
+from tests.fake_transport import FakeTransport
 from tests.payloads import FakeOut
 
 ENV = {"WebPubSubHub": "chat"}
@@ -143,3 +146,64 @@ def test_a_broadcast_without_filters_needs_no_gateway_nor_settings():
     out = FakeOut()
     assert post(functions, MIXED[1:], out).status_code == 202
     assert len(out.actions()) == 1
+
+
+# The real SDK gateway over a transport that gets no answer: every AzureError
+# the SDK raises is a JSON 502, never an unhandled 500.
+
+CONNECTION_STRING = "Endpoint=https://contoso.webpubsub.azure.com;AccessKey=PLANTED-KEY-0123456789abcdefghijklmnopqrstuv;Version=1.0;"
+
+
+def sdk_functions(*canned):
+    env = {**ENV, "WebPubSubConnectionString": CONNECTION_STRING}
+    transport = FakeTransport(*canned)
+    gateway = SdkGateway("WebPubSubConnectionString", env, transport=transport)
+    return user_functions(Dependencies(env, gateway=gateway)), transport
+
+
+TIMED_OUT = {
+    "code": "service_error",
+    "message": "Web PubSub did not answer: the connection dropped or timed out",
+}
+
+
+@pytest.mark.parametrize("params", [{"user": "bob"}, {"room": "lobby"}])
+def test_presence_when_the_service_times_out_is_a_json_502(params):
+    functions, transport = sdk_functions(*[ServiceResponseTimeoutError("read timed out")] * 3)
+    response = get(functions, **params)
+    assert answer(response) == (502, {"error": TIMED_OUT})
+    assert "Retry-After" not in response.headers
+    assert len(transport.requests) == 3  # a question is retried twice, no more
+
+
+def test_presence_when_the_sdk_gives_up_is_a_json_502_naming_the_failure():
+    functions, _ = sdk_functions(*[AzureError("Maximum retries exceeded.")] * 3)
+    assert answer(get(functions, user="bob")) == (
+        502,
+        {"error": {"code": "service_error", "message": "the Web PubSub client failed (AzureError)"}},
+    )
+
+
+def test_a_filtered_broadcast_cut_by_a_timeout_is_a_json_502_counting_the_sends_that_went():
+    functions, transport = sdk_functions((202, b""), ServiceResponseTimeoutError("read timed out"))
+    out = FakeOut()
+    three = [MIXED[0], {**MIXED[0], "data": "again"}, {**MIXED[0], "data": "never"}, MIXED[1]]
+    assert answer(post(functions, three, out)) == (502, {"error": {**TIMED_OUT, "sent": 1}})
+    assert len(transport.requests) == 2
+    assert out.values == []
+
+
+def test_a_filtered_broadcast_throttled_by_the_service_is_a_503_with_retry_after():
+    functions, _ = sdk_functions(*[(429, b"", {"Retry-After": "0"})] * 3)
+    response = post(functions, MIXED, FakeOut())
+    assert answer(response) == (
+        503,
+        {
+            "error": {
+                "code": "service_busy",
+                "message": "Web PubSub answered 429: try again shortly",
+                "sent": 0,
+            }
+        },
+    )
+    assert response.headers["Retry-After"] == "5"

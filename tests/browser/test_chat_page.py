@@ -6,6 +6,8 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS, MAX_MESSAGE_LENGTH, join, send
 
+# Generous: 3,000 deliveries through the local loop on a shared machine.
+MESSAGES_WAIT_MS = 180_000
 MARKUP = (
     '<img src=x onerror="window.__injected = true"><b>bold</b> & <script>window.__injected = true</script>'
 )
@@ -145,8 +147,13 @@ def test_thousands_of_messages_are_appended_without_re_rendering(open_chat, host
         for i, action in enumerate(batch):
             action["data"]["text"] = f"line {start + i}"
         assert host.broadcast(batch) == 202
-    expect(message(page, "line 2999")).to_have_count(1)
+    # Wait for the last message to arrive, however long the loaded machine
+    # takes, rather than for Playwright's default 5 s.
+    page.wait_for_function(
+        "n => document.querySelectorAll('#messages li.msg').length >= n", arg=3000, timeout=MESSAGES_WAIT_MS
+    )
     assert page.locator("#messages li.msg").count() == 3000
+    expect(message(page, "line 2999")).to_have_count(1)
     assert first.evaluate("node => node.isConnected"), "an old message node was replaced"
     send(page, "still responsive")
     expect(message(page, "still responsive")).to_have_count(1)

@@ -334,9 +334,11 @@ def test_join_takes_the_room_name_as_plain_text():
     assert run(p.user_event("join", "games", data_type="Text")).reply.states == {"rooms": ["lobby", "games"]}
 
 
-def test_a_repeated_join_changes_nothing_sends_nothing_and_acks_with_the_rooms():
+def test_a_repeated_join_changes_no_state_announces_nothing_and_adds_the_connection_again():
     outcome = run(p.user_event("join", {"room": "games"}, rooms=["lobby", "games"]))
-    assert outcome.actions == ()
+    # The connection may have been removed from the group (through
+    # /api/broadcast): the idempotent add lets it back in.
+    assert outcome.actions == (AddConnectionToGroup(connection_id="AbCdEfGh123-conn", group="games"),)
     assert outcome.reply == UserEventReply(
         data='{"type":"ack","event":"join","room":"games","rooms":["lobby","games"]}', data_type=DataType.JSON
     )
@@ -423,6 +425,33 @@ def test_rooms_recorded_as_anything_but_a_list_count_as_none(recorded):
     payload["connectionContext"]["states"] = {"rooms": recorded}
     assert_refused(run(payload), "message", "not_joined", "join room 'lobby' before posting to it")
     assert sent(run(p.disconnected(rooms=recorded))) == []
+
+
+FORGED = [f"r{i}" for i in range(20_000)]
+
+
+@pytest.mark.parametrize("payload", [p.connected(rooms=FORGED), p.disconnected(rooms=FORGED)])
+def test_a_forged_state_of_20000_rooms_announces_in_the_first_20_only(payload):
+    assert [g for g, _ in sent(run(payload))] == FORGED[:20]
+
+
+def test_a_forged_state_of_20000_rooms_counts_as_its_first_20():
+    assert sent(run(p.user_event("message", {"room": "r19", "text": "x"}, rooms=FORGED)))[0][0] == "r19"
+    assert_refused(
+        run(p.user_event("message", {"room": "r20", "text": "x"}, rooms=FORGED)),
+        "message",
+        "not_joined",
+        "join room 'r20' before posting to it",
+    )
+    assert_refused(
+        run(p.user_event("join", {"room": "r19999"}, rooms=FORGED)),
+        "join",
+        "too_many_rooms",
+        "a connection can be in at most 20 rooms: leave one first",
+    )
+    left = run(p.user_event("leave", {"room": "r0"}, rooms=FORGED))
+    assert left.reply.states == {"rooms": FORGED[1:20]}
+    assert [g for g, _ in sent(left)] == ["r0"]
 
 
 def test_invalid_entries_in_the_recorded_rooms_are_ignored():

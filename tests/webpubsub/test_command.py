@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -9,6 +10,8 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 from tools.webpubsub import config
 
@@ -151,21 +154,25 @@ def test_a_taken_port_is_a_clear_error_and_exit_status_1(tmp_path):
     assert f"error: cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
 
 
-def test_a_connection_string_for_another_machine_is_refused_without_naming_its_key():
+@pytest.mark.parametrize("settings_file", [False, True])
+def test_a_connection_string_for_another_machine_is_refused_without_naming_its_key(tmp_path, settings_file):
+    # The environment wins over local.settings.json (as with Core Tools), so a
+    # local connection string in the file changes nothing.
+    if settings_file:
+        local = {"Values": {"WebPubSubConnectionString": config.DEFAULT_CONNECTION_STRING}}
+        (tmp_path / "local.settings.json").write_text(json.dumps(local))
     env = _env()
     env["WebPubSubConnectionString"] = (
         "Endpoint=https://example.webpubsub.azure.com;AccessKey=SECRETKEY;Version=1.0;"
     )
     done = subprocess.run(
-        [sys.executable, "-m", "tools.webpubsub"],
+        [sys.executable, "-m", "tools.webpubsub", "--app-dir", str(tmp_path)],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
-    if (ROOT / "local.settings.json").exists():
-        return  # that file's connection string comes first; nothing to check here
     assert done.returncode == 2
     assert "WebPubSubConnectionString's Endpoint is not this machine" in done.stderr
     assert "SECRETKEY" not in done.stderr + done.stdout

@@ -65,7 +65,10 @@ def test_an_invalid_broadcast_is_a_400_and_sends_nothing(worker):
     assert result.http.status == 400
     assert result.http.json()["error"] == {
         "code": "invalid_action",
-        "message": result.http.json()["error"]["message"],
+        "message": "actionName must be one of: addConnectionToGroup, addUserToGroup, "
+        "closeAllConnections, closeClientConnection, closeGroupConnections, grantPermission, "
+        "removeConnectionFromGroup, removeUserFromAllGroups, removeUserFromGroup, revokePermission, "
+        "sendToAll, sendToConnection, sendToGroup, sendToUser",
         "field": "actionName",
         "index": 1,
     }

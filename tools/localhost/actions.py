@@ -59,13 +59,27 @@ class Action:
         data = self.get("data")
         if data_type == "binary":
             if isinstance(data, dict) and str(data.get("type", "")).lower() == "buffer":
-                return bytes(data.get("data") or []), CONTENT_TYPES[data_type]
+                return buffer_bytes(data), CONTENT_TYPES[data_type]
             raise ActionError("WebPubSubDataType is binary, please use ArrayBuffer as message data type.")
         if not isinstance(data, str):
             raise ActionError("Message should be string, please stringify object.")
         if data_type not in CONTENT_TYPES:
             raise ActionError(f"unknown dataType {data_type!r}")
         return data.encode(), CONTENT_TYPES[data_type]
+
+
+def buffer_bytes(buffer: dict[str, Any]) -> bytes:
+    """The bytes of a ``{"type": "Buffer", "data": [...]}`` value; raises ActionError for anything else.
+
+    The extension turns ``data`` into a byte array, which a number out of
+    range, or anything but a list of whole numbers, cannot become.
+    """
+    octets = buffer.get("data")
+    if octets is None:
+        return b""
+    if not isinstance(octets, list) or not all(type(b) is int and 0 <= b <= 255 for b in octets):
+        raise ActionError("a Buffer's data must be a list of bytes (whole numbers 0 to 255)")
+    return bytes(octets)
 
 
 def parse(value: str) -> list[Action]:

@@ -259,7 +259,10 @@ class FunctionsHost:
         data = reply.get("data")
         data_type = str(reply.get("dataType") or "text").lower()
         if isinstance(data, dict) and str(data.get("type", "")).lower() == "buffer":
-            raw = bytes(data.get("data") or [])
+            try:
+                raw = actions.buffer_bytes(data)
+            except ActionError as err:
+                return web.Response(status=500, text=str(err))
         elif isinstance(data, str):
             raw = data.encode()
         elif data is None:
