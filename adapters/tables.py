@@ -36,6 +36,10 @@ TABLE_NAME = "ChatHistory"
 # Past a partition's target (about 2,000 entities/s, contract section 10)
 # Table Storage answers 503; these retries absorb a short burst.
 CLIENT_OPTIONS: dict[str, Any] = {"retry_total": 2, "retry_backoff_factor": 0.5, "retry_backoff_max": 4}
+_REFUSED = (
+    "Table Storage refused the credentials: check the account key, or the identity "
+    "and its Storage Table Data Contributor role"
+)
 # A transaction holds at most 100 operations, all in one partition.
 _BATCH = 100
 _PROPERTIES = ["RowKey", "From", "Text", "Deleted"]
@@ -65,7 +69,7 @@ class TableHistoryStore:
 
     async def put_message(self, message: StoredMessage) -> None:
         """Create the message's row; a row already there (a retried event) is left as it is."""
-        from azure.core.exceptions import ResourceExistsError
+        from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
         entity = {
             "PartitionKey": message.room,
@@ -80,6 +84,9 @@ class TableHistoryStore:
                 await client.create_entity(entity)
             except ResourceExistsError:
                 return  # the same event stored it before: keep that row (and a deletion since)
+            except ResourceNotFoundError:
+                # An insert finds no row missing: the table is (Azurite names no error code here).
+                raise self._no_table() from None
 
     async def latest(
         self, room: str, limit: int, *, before: str | None = None, not_before: datetime | None = None
@@ -178,9 +185,7 @@ class TableHistoryStore:
         client, credential = self._client, self._owned_credential
         self._client = self._owned_credential = None
         if client is not None:
-            await client.close()
-        if credential is not None:
-            await credential.close()
+            await _close(client, credential)
 
     async def _client_for_use(self) -> Any:
         """The SDK client, built (and the table made, locally) on first use."""
@@ -191,13 +196,15 @@ class TableHistoryStore:
         except SettingsError as err:
             raise HistoryUnavailable(str(err)) from None
         client, credential = self._build(access)
-        if access.account_key is not None:
-            async with self._translated():
-                await _create_if_missing(client)
+        try:
+            if access.account_key is not None:
+                async with self._translated():
+                    await _create_if_missing(client)
+        except BaseException:
+            await _close(client, credential)
+            raise
         if self._client is not None:  # another call built one meanwhile: keep the first
-            await client.close()
-            if credential is not None:
-                await credential.close()
+            await _close(client, credential)
             return self._client
         self._client, self._owned_credential = client, credential
         return client
@@ -214,6 +221,9 @@ class TableHistoryStore:
         credential = self._credential or owned
         return TableClient(access.endpoint, self._table, credential=credential, **CLIENT_OPTIONS), owned
 
+    def _no_table(self) -> HistoryUnavailable:
+        return HistoryUnavailable(f"the table {self._table} does not exist (the deployment creates it)", 404)
+
     @asynccontextmanager
     async def _translated(self) -> AsyncIterator[None]:
         """Turn azure-core failures into HistoryUnavailable with a safe message."""
@@ -229,24 +239,25 @@ class TableHistoryStore:
         try:
             yield
         except ClientAuthenticationError as err:
-            raise HistoryUnavailable(
-                "Table Storage refused the credentials: check the account key, or the identity "
-                "and its Storage Table Data Contributor role",
-                err.status_code,
-            ) from None
+            raise HistoryUnavailable(_REFUSED, err.status_code) from None
         except ResourceNotFoundError as err:
             if _table_missing(err):
-                raise HistoryUnavailable(
-                    f"the table {self._table} does not exist (the deployment creates it)",
-                    err.status_code,
-                ) from None
+                raise self._no_table() from None
             raise HistoryUnavailable(f"Table Storage answered {err.status_code}", err.status_code) from None
         except HttpResponseError as err:
+            if err.status_code == 403:  # a wrong key, or an identity without the role
+                raise HistoryUnavailable(_REFUSED, 403) from None
             raise HistoryUnavailable(f"Table Storage answered {err.status_code}", err.status_code) from None
         except (ServiceRequestError, ServiceResponseError):
             raise HistoryUnavailable("Table Storage could not be reached") from None
         except AzureError:
             raise HistoryUnavailable("Table Storage failed") from None
+
+
+async def _close(client: Any, credential: Any) -> None:
+    await client.close()
+    if credential is not None:
+        await credential.close()
 
 
 async def _create_if_missing(client: Any) -> None:
@@ -257,7 +268,8 @@ async def _create_if_missing(client: Any) -> None:
 
 
 def _table_missing(err: Any) -> bool:
-    return str(getattr(err, "error_code", "") or "") == "TableNotFound"
+    code = getattr(err, "error_code", None)  # a TableErrorCode (a str enum), or None
+    return getattr(code, "value", code) == "TableNotFound"
 
 
 def _identity_credential(client_id: str | None) -> Any:

@@ -36,6 +36,8 @@ from adapters.storage_access import DEVELOPMENT_KEY as ACCOUNT_KEY
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PORT = 10002
+DATA_FOLDER = HERE.parents[1] / ".azurite"
+"""Where ``scripts/run`` keeps local data (git-ignored; the Functions host's Azurite uses it too)."""
 START_TIMEOUT_SECONDS = 60.0
 LOG_NAME = "azurite-table.log"
 
