@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from adapters.service_access import _nested
+from adapters.service_access import connection_parts, identity_connection
 from chat.settings import SettingsError
 
 DEVELOPMENT_ACCOUNT = "devstoreaccount1"
@@ -51,28 +51,16 @@ def table_access(env: Mapping[str, str], name: str) -> TableAccess:
     connection_string = env.get(name, "").strip()
     if connection_string:
         return _from_connection_string(connection_string, name)
-    uri_setting, uri = _nested(env, name, "tableServiceUri")
-    if not uri:
-        raise SettingsError(f"{name} is not set: give a connection string, or {name}__tableServiceUri")
-    credential_setting, credential = _nested(env, name, "credential")
-    if credential and credential.lower() != "managedidentity":
-        raise SettingsError(f"{credential_setting} must be managedidentity when set")
-    _, client_id = _nested(env, name, "clientId")
+    uri_setting, uri, client_id = identity_connection(env, name, "tableServiceUri")
     endpoint = _endpoint(uri, uri_setting)
     if not endpoint.startswith("https://"):
         # The SDK sends a token over HTTPS only.
         raise SettingsError(f"{uri_setting} must be an https URL: a token is never sent over http")
-    return TableAccess(endpoint=endpoint, client_id=client_id or None)
+    return TableAccess(endpoint=endpoint, client_id=client_id)
 
 
 def _from_connection_string(value: str, name: str) -> TableAccess:
-    parts: dict[str, str] = {}
-    for part in value.split(";"):
-        if part.strip():
-            key, sep, item = part.partition("=")
-            if not sep:
-                raise SettingsError(f"{name} is not a connection string of key=value pairs")
-            parts[key.strip().lower()] = item.strip()
+    parts = connection_parts(value, name)
     if parts.get("usedevelopmentstorage", "").lower() == "true":
         parts = {**_DEVELOPMENT, **{k: v for k, v in parts.items() if k != "usedevelopmentstorage"}}
     if not parts.get("accountname"):
