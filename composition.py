@@ -1,9 +1,10 @@
 """The composition root: the one place that builds what the functions depend on.
 
-``Dependencies`` holds the settings, the clock and the Web PubSub gateway,
-each built on first use, never at import: indexing the app reads no setting
-and loads no SDK. ``function_app`` makes one for the app; tests make their own
-with a plain dict of settings, a fixed clock and an in-memory gateway.
+``Dependencies`` holds the settings, the clock, the Web PubSub gateway and
+the history store, each built on first use, never at import: indexing the
+app reads no setting and loads no SDK. ``function_app`` makes one for the
+app; tests make their own with a plain dict of settings, a fixed clock, an
+in-memory gateway and an in-memory history.
 """
 
 from __future__ import annotations
@@ -16,8 +17,24 @@ from typing import TYPE_CHECKING
 from blueprints.bindings import CONNECTION
 
 if TYPE_CHECKING:
+    from chat.history_store import HistoryStore
     from chat.settings import Settings
     from routes.gateway import WebPubSubGateway
+
+
+HISTORY_CONNECTION = "ChatStorage"
+"""The connection of chat history's Table Storage: a connection string, or
+``ChatStorage__tableServiceUri`` (with ``__credential`` and ``__clientId``)."""
+
+
+def history_configured(env: Mapping[str, str]) -> bool:
+    """Whether the ``ChatStorage`` connection is set in either form (history is on)."""
+    names = (
+        HISTORY_CONNECTION,
+        f"{HISTORY_CONNECTION}__tableServiceUri",
+        f"{HISTORY_CONNECTION}:tableServiceUri",
+    )
+    return any(env.get(name, "").strip() for name in names)
 
 
 def utc_now() -> datetime:
@@ -39,11 +56,14 @@ class Dependencies:
         *,
         clock: Callable[[], datetime] = utc_now,
         gateway: WebPubSubGateway | None = None,
+        history: HistoryStore | None = None,
     ) -> None:
         self._env = env
         self._clock = clock
         self._given_gateway = gateway
         self._gateway = gateway
+        self._given_history = history
+        self._history = history
         self._settings: Settings | None = None
 
     def settings(self) -> Settings:
@@ -70,7 +90,19 @@ class Dependencies:
             self._gateway = SdkGateway(CONNECTION, self._env)
         return self._gateway
 
+    def history_store(self) -> HistoryStore | None:
+        """The history store given at construction, or one on Table Storage when the
+        ``ChatStorage`` connection is configured; None when it is not (history off)."""
+        if self._history is None:
+            if not history_configured(self._env):
+                return None  # decided without loading the adapter: history off costs nothing
+            from adapters.tables import TableHistoryStore
+
+            self._history = TableHistoryStore(HISTORY_CONNECTION, self._env)
+        return self._history
+
     def reset(self) -> None:
-        """Forget the settings and the SDK gateway, as a restart after a settings change does."""
+        """Forget the settings and the SDK clients, as a restart after a settings change does."""
         self._settings = None
         self._gateway = self._given_gateway
+        self._history = self._given_history

@@ -33,17 +33,28 @@ def service_access(env: Mapping[str, str], name: str) -> ServiceAccess:
     connection_string = env.get(name, "").strip()
     if connection_string:
         return _from_connection_string(connection_string, name)
-    uri_setting, uri = _nested(env, name, "serviceUri")
+    uri_setting, uri, client_id = identity_connection(env, name, "serviceUri")
+    return ServiceAccess(endpoint=_endpoint(uri, uri_setting), client_id=client_id)
+
+
+def identity_connection(env: Mapping[str, str], name: str, uri_key: str) -> tuple[str, str, str | None]:
+    """An identity-based connection: (the URI's setting, its value, the client id if set).
+
+    Raises SettingsError when ``name__<uri_key>`` is missing or ``__credential``
+    is set to anything but managedidentity.
+    """
+    uri_setting, uri = _nested(env, name, uri_key)
     if not uri:
-        raise SettingsError(f"{name} is not set: give a connection string, or {name}__serviceUri")
+        raise SettingsError(f"{name} is not set: give a connection string, or {name}__{uri_key}")
     credential_setting, credential = _nested(env, name, "credential")
     if credential and credential.lower() != "managedidentity":
         raise SettingsError(f"{credential_setting} must be managedidentity when set")
     _, client_id = _nested(env, name, "clientId")
-    return ServiceAccess(endpoint=_endpoint(uri, uri_setting), client_id=client_id or None)
+    return uri_setting, uri, client_id or None
 
 
-def _from_connection_string(value: str, name: str) -> ServiceAccess:
+def connection_parts(value: str, name: str) -> dict[str, str]:
+    """A connection string's ``key=value`` pairs, keys in lower case; raises SettingsError naming ``name``."""
     parts: dict[str, str] = {}
     for part in value.split(";"):
         if part.strip():
@@ -51,6 +62,11 @@ def _from_connection_string(value: str, name: str) -> ServiceAccess:
             if not sep:
                 raise SettingsError(f"{name} is not a connection string of key=value pairs")
             parts[key.strip().lower()] = item.strip()
+    return parts
+
+
+def _from_connection_string(value: str, name: str) -> ServiceAccess:
+    parts = connection_parts(value, name)
     if not parts.get("endpoint"):
         raise SettingsError(f"{name} has no Endpoint")
     if not parts.get("accesskey"):

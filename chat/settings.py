@@ -18,6 +18,11 @@ _HUB = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
 DEFAULT_HUB = "chat"
 DEFAULT_ROOM = "lobby"
 DEFAULT_MAX_MESSAGE_LENGTH = 2000
+DEFAULT_HISTORY_DAYS = 30
+DEFAULT_HISTORY_PAGE = 50
+MAX_HISTORY_PAGE = 100
+# A hundred years: far past any retention anyone asks for, and it keeps dates in range.
+MAX_HISTORY_DAYS = 36_500
 # A room name is at most 64 characters, so this bounds a connection's states.
 MAX_ROOMS_PER_CONNECTION = 20
 
@@ -38,6 +43,10 @@ class Settings:
     # trusts_principal_header). Both off by default: a Settings() trusts nobody.
     easy_auth_on: bool = False
     local_development_host: bool = False
+    # Chat history (when ChatStorage is configured): days kept (0: for ever)
+    # and the messages a join ack carries.
+    history_days: int = DEFAULT_HISTORY_DAYS
+    history_page: int = DEFAULT_HISTORY_PAGE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -58,6 +67,8 @@ class Settings:
             max_message_length=_positive_int(env, "ChatMaxMessageLength", DEFAULT_MAX_MESSAGE_LENGTH),
             easy_auth_on=_easy_auth_on(env),
             local_development_host=_local_development_host(env),
+            history_days=_int_in(env, "ChatHistoryDays", DEFAULT_HISTORY_DAYS, 0, MAX_HISTORY_DAYS),
+            history_page=_int_in(env, "ChatHistoryPage", DEFAULT_HISTORY_PAGE, 1, MAX_HISTORY_PAGE),
         )
 
     @property
@@ -113,6 +124,10 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    return _int_in(env, name, default, 1, 1_000_000)
+
+
+def _int_in(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -120,6 +135,6 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number") from None
-    if not 1 <= value <= 1_000_000:
-        raise SettingsError(f"{name} must be between 1 and 1000000")
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}")
     return value

@@ -42,3 +42,18 @@ def user_functions(root: Dependencies | None = None):
 @pytest.fixture
 def functions():
     return user_functions()
+
+
+@pytest.fixture(scope="session")
+def azurite_tables(tmp_path_factory):
+    """Azurite's table service (``tools.azurite.Running``), started on first request and kept for
+    the session, on a free port with its data in a temporary folder. Without Node the tests that
+    ask for it fail and say why."""
+    from tools import azurite
+
+    try:
+        running = azurite.launch(azurite.free_port(), tmp_path_factory.mktemp("azurite"))
+    except azurite.AzuriteError as err:
+        pytest.fail(str(err))
+    yield running
+    running.stop()
