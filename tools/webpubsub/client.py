@@ -26,6 +26,7 @@ from aiohttp import web
 
 from tools.webpubsub import events, frames, permissions, tokens
 from tools.webpubsub.events import Context, EventSender
+from tools.webpubsub.outbox import Outbox
 from tools.webpubsub.session import GONE, NORMAL, Kind, Limits, Session
 from tools.webpubsub.state import Connection, DataType, Message, Service
 
@@ -113,12 +114,12 @@ class ClientEndpoint:
         await ws.prepare(request)
         self.service.add(conn)
         self.service.set_states(conn, outcome.states)
-        await session.attach(ws, request, conn.user_id)
+        outbox = session.attach(ws, request, conn.user_id)
         log.info(
             "connection %s opened on hub %s (%s)", connection_id, hub, outcome.subprotocol or "raw WebSocket"
         )
         await self.sender.send(self._context(conn), "system", "connected", b"{}", "application/json")
-        await self._serve(ws, conn, session)
+        await self._serve(ws, conn, session, outbox)
         return ws
 
     async def _resume(self, request: web.Request, hub: str, offered: list[str]) -> web.StreamResponse:
@@ -148,8 +149,8 @@ class ClientEndpoint:
             await ws.close(code=GONE, message=reason.encode())
             return ws
         log.info("connection %s resumed on hub %s", connection_id, hub)
-        await session.attach(ws, request, conn.user_id)
-        await self._serve(ws, conn, session)
+        outbox = session.attach(ws, request, conn.user_id)
+        await self._serve(ws, conn, session, outbox)
         return ws
 
     async def _connect(
@@ -214,11 +215,14 @@ class ClientEndpoint:
             kind=kind,
         )
 
-    async def _serve(self, ws: web.WebSocketResponse, conn: Connection, session: Session) -> None:
+    async def _serve(
+        self, ws: web.WebSocketResponse, conn: Connection, session: Session, outbox: Outbox
+    ) -> None:
         """Read the socket until it ends, then end the connection, or suspend a reliable one.
 
         Only a client's normal close (1000) ends a reliable connection; a socket
         lost, or closed with another code, can be resumed within the grace period.
+        Returns once the socket's writer is done with it (aiohttp would close it otherwise).
         """
         close_code: int | None = None
         too_big = False
@@ -250,6 +254,7 @@ class ClientEndpoint:
             else:
                 reason = f"the client closed the connection with code {close_code}"
                 await session.detached(ws, reason, recoverable=True)
+            await outbox.finished()
 
     async def _raw(self, conn: Connection, session: Session, data: str | bytes) -> bool:
         """A raw client's frame: the user event ``message``; False when it ended the connection."""
