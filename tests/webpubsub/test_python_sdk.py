@@ -149,7 +149,9 @@ def test_the_synchronous_sdk_client_connects_joins_and_receives_its_group_messag
 
 def test_the_sdk_resumes_with_every_message_after_the_service_closes_it_for_reading_too_slowly():
     async def scenario():
-        async with harness(limits=Limits(write_timeout=0.5, grace_seconds=30)) as h:
+        # Byte bounds the flood never reaches: only the write timeout closes the client.
+        limits = Limits(write_timeout=0.5, grace_seconds=30, resend_bytes=2**28, outbound_bytes=2**28)
+        async with harness(limits=limits) as h:
             # The client runs on an event loop of its own, which the test can freeze.
             loop = asyncio.new_event_loop()
             thread = threading.Thread(target=loop.run_forever, daemon=True)

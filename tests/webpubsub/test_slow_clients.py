@@ -23,6 +23,8 @@ from tools.webpubsub.state import Message
 CHUNK = "x" * (64 * 1024)
 # Ample for one REST send on a loaded machine, far below a stalled write's wait.
 PROMPT = 5.0
+# Byte bounds no flood here reaches, so that only the write timeout closes the client.
+ROOMY = 256 * 1024 * 1024
 
 
 def _stuck_session() -> aiohttp.ClientSession:
@@ -72,7 +74,8 @@ async def _close_frame(ws: aiohttp.ClientWebSocketResponse) -> tuple[list[dict[s
 
 def test_a_client_that_stops_reading_is_closed_alone_and_rest_sends_and_other_clients_never_wait():
     async def scenario():
-        async with harness(limits=Limits(write_timeout=0.5)) as h, _stuck_session() as stuck:
+        limits = Limits(write_timeout=0.5, outbound_bytes=ROOMY)
+        async with harness(limits=limits) as h, _stuck_session() as stuck:
             url = f"{h.client_url()}?access_token={h.token('slow')}"
             slow = await stuck.ws_connect(url, protocols=(JSON,))
             slow_id = (await receive_json(slow, "system"))["connectionId"]
@@ -118,7 +121,9 @@ def test_a_full_outbound_queue_closes_a_json_client_with_1008_without_waiting_fo
 def test_a_stalled_reliable_client_is_closed_with_1013_and_resumes_with_every_message_in_order():
     async def scenario():
         async with (
-            harness(limits=Limits(write_timeout=0.5, grace_seconds=30)) as h,
+            harness(
+                limits=Limits(write_timeout=0.5, grace_seconds=30, resend_bytes=ROOMY, outbound_bytes=ROOMY)
+            ) as h,
             _stuck_session() as stuck,
         ):
             url = f"{h.client_url()}?access_token={h.token('slow')}"

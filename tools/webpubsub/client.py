@@ -24,7 +24,7 @@ import aiohttp
 import jwt
 from aiohttp import web
 
-from tools.webpubsub import events, frames, permissions, tokens
+from tools.webpubsub import events, frames, permissions, strict_json, tokens
 from tools.webpubsub.events import Context, EventSender
 from tools.webpubsub.outbox import Outbox
 from tools.webpubsub.session import GONE, NORMAL, Kind, Limits, Session
@@ -417,14 +417,10 @@ def _why(err: jwt.InvalidTokenError) -> str:
 def _reply(body: bytes) -> Mapping[str, object]:
     if not body.strip():
         return {}
-    reply = json.loads(body, parse_constant=_no_constant)
+    reply = strict_json.loads(body)
     if not isinstance(reply, dict):
         raise ValueError("the reply is not a JSON object")
     return reply
-
-
-def _no_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _strings(values: object) -> list[str]:

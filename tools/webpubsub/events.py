@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from tools.webpubsub import strict_json
 from tools.webpubsub.config import Settings
 
 log = logging.getLogger("webpubsub.events")
@@ -49,7 +50,7 @@ def decode_states(value: str) -> dict[str, object]:
     """States from a handler's ``ce-connectionState`` header; raises ValueError if malformed."""
     if not value.strip():
         return {}
-    states = json.loads(base64.b64decode(value, validate=True))
+    states = strict_json.loads(base64.b64decode(value, validate=True))
     if not isinstance(states, dict):
         raise ValueError("connection state must be a JSON object")
     return states

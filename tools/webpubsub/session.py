@@ -198,11 +198,11 @@ class Session:
                 await self._push(message.data.decode("utf-8", "replace"))
             return
         if self.kind == "json":
-            await self._push(frames.dumps(frames.message(message)))
+            await self._push(frames.message_text(message))
             return
         sequence_id = self._next_sequence
         self._next_sequence += 1
-        text = frames.dumps(frames.message(message, sequence_id))
+        text = frames.message_text(message, sequence_id)
         self._unacked.append((sequence_id, text))
         self._unacked_bytes += len(text)
         limits = self._limits
