@@ -51,13 +51,17 @@ async def _send_to_all(h: Harness, text: str) -> int:
 
 
 async def _flood_until(h: Harness, reader: aiohttp.ClientWebSocketResponse, done: Any) -> int:
-    """Send to all until ``done()``; each send returns promptly and ``reader`` gets each message."""
-    for n in range(400):
+    """Send to all until ``done()``; each send returns promptly and ``reader`` gets each message.
+
+    Paced, so that the stalled client's write timeout passes before any byte bound is reached.
+    """
+    for n in range(2000):
         if done():
             return n
         assert await _send_to_all(h, f"{n}:{CHUNK}") == 202
         got = await receive_json(reader, "message")
         assert got["data"].startswith(f"{n}:")
+        await asyncio.sleep(0.01)
     raise AssertionError("the stalled client was never closed")
 
 

@@ -405,6 +405,8 @@ def _why(err: jwt.InvalidTokenError) -> str:
         return "it has expired"
     if isinstance(err, jwt.ImmatureSignatureError):
         return "it is not valid yet"
+    if isinstance(err, jwt.MissingRequiredClaimError):
+        return f"it has no expiry ({err.claim})" if err.claim == "exp" else f"it has no {err.claim!r} claim"
     if isinstance(err, jwt.InvalidAudienceError):
         return "it was issued for another hub or service (check the hub and the endpoint)"
     if isinstance(err, jwt.InvalidSignatureError):

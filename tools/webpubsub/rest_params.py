@@ -25,6 +25,9 @@ API_VERSIONS = ("2021-10-01", "2022-11-01", "2024-01-01", LATEST_API_VERSION)
 HUB_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_`,.\[\]]{0,127}")
 GROUP_MAX_LENGTH = 1024
 TTL_MAX_SECONDS = 300
+# The spec (routes.tsp, generateClientToken) sets only a minimum of 1 on an
+# int32; this service bounds client tokens at 30 days, its own choice.
+MINUTES_TO_EXPIRE_MAX = 43_200
 PAGE_SIZE_MAX = 200
 
 CONTENT_TYPES: dict[str, DataType] = {
