@@ -39,6 +39,18 @@ def _stuck_session() -> aiohttp.ClientSession:
     return aiohttp.ClientSession(connector=aiohttp.TCPConnector(socket_factory=small_buffer))
 
 
+async def _clients(
+    h: Harness, stuck: aiohttp.ClientSession, protocol: str
+) -> tuple[aiohttp.ClientWebSocketResponse, dict[str, Any], aiohttp.ClientWebSocketResponse]:
+    """A client that will stop reading (its socket, its connected frame) and one that reads."""
+    url = f"{h.client_url()}?access_token={h.token('slow')}"
+    slow = await stuck.ws_connect(url, protocols=(protocol,))
+    connected = await receive_json(slow, "system")
+    reader = await h.connect(JSON, "bob")
+    await receive_json(reader, "system")
+    return slow, connected, reader
+
+
 async def _send_to_all(h: Harness, text: str) -> int:
     """POST ``:send`` for the hub, bounded by ``PROMPT``; its status."""
     path = f"/api/hubs/{HUB}/:send?api-version=2024-12-01"
@@ -80,11 +92,8 @@ def test_a_client_that_stops_reading_is_closed_alone_and_rest_sends_and_other_cl
     async def scenario():
         limits = Limits(write_timeout=0.5, outbound_bytes=ROOMY)
         async with harness(limits=limits) as h, _stuck_session() as stuck:
-            url = f"{h.client_url()}?access_token={h.token('slow')}"
-            slow = await stuck.ws_connect(url, protocols=(JSON,))
-            slow_id = (await receive_json(slow, "system"))["connectionId"]
-            reader = await h.connect(JSON, "bob")
-            await receive_json(reader, "system")
+            slow, connected, reader = await _clients(h, stuck, JSON)
+            slow_id = connected["connectionId"]
             sent = await _flood_until(h, reader, lambda: h.running.service.connection(HUB, slow_id) is None)
             assert sent > 0
             reason = "the client did not take a message within 0.5 s: it reads too slowly"
@@ -108,15 +117,15 @@ def test_a_full_outbound_queue_closes_a_json_client_with_1008_without_waiting_fo
     async def scenario():
         limits = Limits(write_timeout=30, outbound_messages=5)
         async with harness(limits=limits) as h, _stuck_session() as stuck:
-            url = f"{h.client_url()}?access_token={h.token('slow')}"
-            slow = await stuck.ws_connect(url, protocols=(JSON,))
-            slow_id = (await receive_json(slow, "system"))["connectionId"]
-            reader = await h.connect(JSON, "bob")
-            await receive_json(reader, "system")
+            slow, connected, reader = await _clients(h, stuck, JSON)
+            slow_id = connected["connectionId"]
             await _flood_until(h, reader, lambda: h.running.service.connection(HUB, slow_id) is None)
             reason = "the outbound queue is full: more than 5 messages or 16777216 bytes wait for the client"
             events = await h.handler.wait_for("disconnected")
             assert [e.json() for e in events] == [{"reason": reason}]
+            frames, close = await _close_frame(slow)
+            assert frames[-1] == {"type": "system", "event": "disconnected", "message": reason}
+            assert (close.data, close.extra) == (1008, reason)
             await reader.close()
 
     run(scenario)
@@ -130,12 +139,8 @@ def test_a_stalled_reliable_client_is_closed_with_1013_and_resumes_with_every_me
             ) as h,
             _stuck_session() as stuck,
         ):
-            url = f"{h.client_url()}?access_token={h.token('slow')}"
-            slow = await stuck.ws_connect(url, protocols=(RELIABLE,))
-            connected = await receive_json(slow, "system")
+            slow, connected, reader = await _clients(h, stuck, RELIABLE)
             conn = h.running.service.connection(HUB, connected["connectionId"])
-            reader = await h.connect(JSON, "bob")
-            await receive_json(reader, "system")
             sent = await _flood_until(h, reader, lambda: not conn.sink.attached)
             # Waiting for its client, not ended: no disconnected event.
             assert h.running.service.connection(HUB, connected["connectionId"]) is conn
@@ -166,12 +171,8 @@ def test_a_reliable_buffer_filled_while_stalled_closes_with_1013_and_the_grace_p
     async def scenario():
         limits = Limits(write_timeout=30, resend_messages=150, grace_seconds=0.5)
         async with harness(limits=limits) as h, _stuck_session() as stuck:
-            url = f"{h.client_url()}?access_token={h.token('slow')}"
-            slow = await stuck.ws_connect(url, protocols=(RELIABLE,))
-            connected = await receive_json(slow, "system")
+            slow, connected, reader = await _clients(h, stuck, RELIABLE)
             conn = h.running.service.connection(HUB, connected["connectionId"])
-            reader = await h.connect(JSON, "bob")
-            await receive_json(reader, "system")
             sent = await _flood_until(h, reader, lambda: not conn.sink.attached)
             assert sent == 151
             why = (
