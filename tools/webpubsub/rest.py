@@ -93,6 +93,8 @@ class RestApi:
                 )
             raise ApiError(404, "NotFound", f"no operation at {request.path}")
         try:
+            # The audience is this service's own URL for the path: never the Host header the caller
+            # sent, or a token for any host would pass with that host named in the request.
             authorize(self._key, request.headers.get("Authorization"), self.endpoint + request.raw_path)
         except Unauthorized as err:
             raise ApiError(401, "Unauthorized", str(err)) from None
