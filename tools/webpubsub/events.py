@@ -117,7 +117,9 @@ def headers_for(
         "ce-type": prefix + event_name,
         "ce-source": f"/hubs/{ctx.hub}/client/{ctx.connection_id}",
         "ce-id": uuid.uuid4().hex,
-        "ce-time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        # RFC 3339 allows a fraction; milliseconds keep the app's message ids
+        # (made from this time) in the order a room's messages were sent.
+        "ce-time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "ce-awpsversion": "1.0",
         "ce-hub": ctx.hub,
         "ce-connectionId": ctx.connection_id,
