@@ -70,6 +70,7 @@ def test_run_serves_the_chat_with_no_core_tools_and_ctrl_c_stops_everything() ->
         **os.environ,
         "WebPubSubConnectionString": f"Endpoint=http://localhost:{service_port};AccessKey={KEY};Version=1.0;",
         "WebPubSubHub": "chat",
+        "ChatStorage": "",  # history off: tests/tools/test_run_history.py runs it on
         "PYTHONUNBUFFERED": "1",
     }
     proc = subprocess.Popen(
