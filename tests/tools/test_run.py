@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from tools.run import (
     History,
     Plan,
     RunError,
+    emulator_command,
     history_plan,
     plan,
     port_free,
@@ -244,3 +246,16 @@ def test_a_malformed_chatstorage_is_an_error_naming_the_setting_not_its_value() 
         "(in the environment or local.settings.json)"
     )
     assert KEY not in str(err.value)
+
+
+def test_core_tools_azurite_is_the_pinned_package_with_its_data_in_the_given_folder(tmp_path) -> None:
+    argv = emulator_command(tmp_path)
+    assert Path(argv[0]) == azurite.HERE / "node_modules" / ".bin" / "azurite"
+    assert Path(argv[0]).exists()
+    assert argv[1:] == [
+        "--location",
+        str(tmp_path),
+        "--silent",
+        "--disableTelemetry",
+        "--skipApiVersionCheck",
+    ]
