@@ -11,7 +11,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,11 +18,10 @@ from adapters.tables import TableHistoryStore
 from chat.history import StoredMessage, message_id
 from tests.tools.test_run import REMOTE_STORAGE, free_port
 from tests.tools.test_run_children import bin_with, fake_func, func_saw, run_env, run_tool
-from tests.tools.test_run_command import wait_for_line
+from tests.tools.test_run_command import launch_run, wait_for_line
 from tools import azurite
 from tools.run import HISTORY_OFF, port_free
 
-ROOT = Path(__file__).resolve().parents[2]
 OFF_LINE = (
     "chat history is off: ChatStorage names Azurite on this machine, which needs Node.js "
     "(not found): install Node.js 20 or later to keep history\n"
@@ -58,15 +56,7 @@ def start_run(tmp_path: Path, table_port: int, folder: Path) -> tuple[subprocess
     env = run_env(
         tmp_path, bin_with(tmp_path, fake_func("stay")), ChatStorage=azurite.connection_string(table_port)
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tools.run", "--port", str(free_port()), "--azurite-folder", str(folder)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    proc = launch_run(["--port", str(free_port()), "--azurite-folder", str(folder)], env)
     try:
         return proc, wait_for_line(proc, "The chat is at", 180)
     except BaseException:
