@@ -1,6 +1,7 @@
-// The host's storage account and the deployment package container, reached
-// only by identity: shared-key access is off (Flex Consumption supports
-// identity for both AzureWebJobsStorage and deployment storage).
+// The host's storage account, the deployment package container and the chat
+// history's table, reached only by identity: shared-key access is off (Flex
+// Consumption supports identity for both AzureWebJobsStorage and deployment
+// storage; the app reads its ChatStorage__* identity settings).
 
 @description('Name of the storage account (3 to 24 lowercase letters and digits).')
 param name string
