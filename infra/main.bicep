@@ -30,6 +30,15 @@ param chatDefaultRoom string = 'lobby'
 @maxValue(1000000)
 param chatMaxMessageLength int = 2000
 
+@description('Chat history (chat/settings.py): days a message is kept (0 keeps everything).')
+@minValue(0)
+@maxValue(36500)
+param chatHistoryDays int = 30
+@description('Chat history: the latest messages a join shows.')
+@minValue(1)
+@maxValue(100)
+param chatHistoryPage int = 50
+
 var tags = { 'azd-env-name': environmentName }
 var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
 var appName = 'func-${token}'
@@ -69,6 +78,8 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: 'app-package-${token}'
+    // The chat history's table: adapters/tables.py TABLE_NAME.
+    historyTableName: 'ChatHistory'
     appPrincipalId: identity.outputs.principalId
   }
 }
@@ -104,6 +115,8 @@ module functionApp 'modules/functionapp.bicep' = {
     chatDefaultRoom: chatDefaultRoom
     chatMaxMessageLength: chatMaxMessageLength
     chatAllowAnonymous: false
+    chatHistoryDays: chatHistoryDays
+    chatHistoryPage: chatHistoryPage
     // App Service Authentication is configured inside the function app's
     // module (modules/auth.bicep), before the app settings that announce it.
     authClientId: authClientId

@@ -3,9 +3,15 @@
 1. The Web PubSub service named by ``WebPubSubConnectionString``: this repo's
    local service (``tools.webpubsub``) is started when the connection string
    points at this machine and no Web PubSub service answers there yet.
-2. The Functions host: ``func start`` when Core Tools is installed (with
-   Azurite from npm when the host's storage is the development storage),
-   else this repo's Functions host stand-in (``tools.localhost``).
+2. Chat history's Table Storage named by ``ChatStorage``: Azurite's table
+   service (``tools.azurite``, pinned in npm's files there) is started when
+   the connection string's ``TableEndpoint`` is on this machine and nothing
+   serves that port yet, with its data in ``.azurite/`` so that a restart
+   keeps the history. Without Node.js history is off: the children get a
+   blank ``ChatStorage``.
+3. The Functions host: ``func start`` when Core Tools is installed (with
+   Azurite when the host's storage is the development storage), else this
+   repo's Functions host stand-in (``tools.localhost``).
 
 Everything reads the same ``local.settings.json``. Ctrl+C stops what it started.
 A development tool: never deployed.
@@ -29,19 +35,43 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from adapters.service_access import service_access
+from adapters.storage_access import table_access
 from chat.settings import SettingsError
-from tools import local_settings
+from composition import HISTORY_CONNECTION, history_configured
+from tools import azurite, local_settings
 from tools.webpubsub import config
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS_PORT = 7071
 AZURITE_PORTS = (10000, 10001, 10002)
+AZURITE_TABLE_PORT = AZURITE_PORTS[2]
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
+# The hosts scripts/run starts Azurite on: IPv4 loopback, which "localhost" reaches too.
+AZURITE_HOSTS = ("localhost", "127.0.0.1")
 START_TIMEOUT_SECONDS = 60
+# What the children get as ChatStorage when history is off. Not removed, nor
+# empty: Core Tools copies a local.settings.json value into its environment
+# wherever the environment's is empty (Azure/azure-functions-core-tools,
+# src/Cli/func/Actions/HostActions/StartHostAction.cs, UpdateEnvironmentVariables)
+# and the stand-in fills in missing ones (tools.local_settings.apply). A blank
+# stays, and the app reads it as unset (composition.history_configured).
+HISTORY_OFF = " "
 
 
 class RunError(Exception):
     """Something stops the app from starting; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class History:
+    """What ``scripts/run`` does for chat history (the ``ChatStorage`` setting)."""
+
+    note: str = ""
+    """The line said at start; empty when ``ChatStorage`` is not set (nothing changes)."""
+    start_port: int | None = None
+    """Start Azurite's table service on this port (of 127.0.0.1)."""
+    off: bool = False
+    """Turn history off for the children (``ChatStorage`` blanked)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +82,8 @@ class Plan:
     start_service: bool
     use_func: bool
     start_azurite: bool
+    """Start Azurite (blob, queue and table) for Core Tools' development storage."""
+    history: History = History()
 
 
 def web_pubsub_answers(endpoint: str, timeout: float = 2.0) -> bool:
@@ -65,6 +97,7 @@ def web_pubsub_answers(endpoint: str, timeout: float = 2.0) -> bool:
 
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether nothing listens on ``host:port`` (IPv4)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -74,7 +107,13 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
-def plan(env: Mapping[str, str], func_installed: bool, functions_port: int = FUNCTIONS_PORT) -> Plan:
+def plan(
+    env: Mapping[str, str],
+    func_installed: bool,
+    functions_port: int = FUNCTIONS_PORT,
+    *,
+    node_installed: bool,
+) -> Plan:
     """Decide what to start; raises RunError when a port is taken by something else."""
     try:
         endpoint = service_access(env, "WebPubSubConnectionString").endpoint
@@ -98,7 +137,50 @@ def plan(env: Mapping[str, str], func_installed: bool, functions_port: int = FUN
         and storage.replace(" ", "").lower() == "usedevelopmentstorage=true"
         and all(port_free(p) for p in AZURITE_PORTS)
     )
-    return Plan(endpoint, start_service, func_installed, start_azurite)
+    if start_azurite and not node_installed:
+        raise RunError(
+            "AzureWebJobsStorage is the development storage, which Core Tools reaches in Azurite, which "
+            "needs Node.js: install Node.js 20 or later, or set AzureWebJobsStorage to a storage account"
+        )
+    history = history_plan(env, node_installed, emulator_serves_tables=start_azurite)
+    return Plan(endpoint, start_service, func_installed, start_azurite, history)
+
+
+def history_plan(env: Mapping[str, str], node_installed: bool, emulator_serves_tables: bool) -> History:
+    """What to do for ``ChatStorage``; raises RunError when it is malformed or its port is taken.
+
+    ``emulator_serves_tables``: the Azurite started for Core Tools serves
+    tables on their usual port, so a ``ChatStorage`` there needs no other.
+    """
+    if not history_configured(env):
+        return History()
+    try:
+        endpoint = table_access(env, HISTORY_CONNECTION).endpoint
+    except SettingsError as err:
+        raise RunError(f"{err} (in the environment or local.settings.json)") from None
+    url = urlsplit(endpoint)
+    if (url.hostname or "").lower() not in AZURITE_HOSTS:
+        return History(note=f"chat history: Table Storage at {endpoint}")
+    port = url.port or 80
+    if emulator_serves_tables and port == AZURITE_TABLE_PORT:
+        return History(note=f"chat history: Azurite (started for Core Tools too) at {endpoint}")
+    if azurite.answers(port):
+        return History(note=f"chat history: using the Azurite table service already at {endpoint}")
+    if not node_installed:
+        return History(
+            note=(
+                f"chat history is off: {HISTORY_CONNECTION} names Azurite on this machine, which needs "
+                "Node.js (not found): install Node.js 20 or later to keep history"
+            ),
+            off=True,
+        )
+    if not port_free(port):
+        raise RunError(
+            f"port {port} (the TableEndpoint of {HISTORY_CONNECTION}) is taken by something that is not "
+            f"Azurite's table service: stop it, change the port in {HISTORY_CONNECTION}, or remove "
+            f"{HISTORY_CONNECTION} to run without history"
+        )
+    return History(note=f"chat history: Azurite's table service at {endpoint}", start_port=port)
 
 
 def handler_options(env: Mapping[str, str], port: int) -> list[str]:
@@ -115,9 +197,12 @@ class Processes:
     """Child processes, each in its own session so that Ctrl+C reaches only us; stopped in reverse."""
 
     def __init__(self) -> None:
-        self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self.children: list[tuple[str, subprocess.Popen[bytes], signal.Signals]] = []
 
-    def start(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
+    def start(
+        self, name: str, command: list[str], stop_signal: signal.Signals = signal.SIGTERM
+    ) -> subprocess.Popen[bytes]:
+        """Start ``command``; ``stop`` sends its group ``stop_signal``, the one it shuts down cleanly on."""
         print(f"starting {name}: {' '.join(command)}", flush=True)
         try:
             child = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
@@ -126,25 +211,43 @@ class Processes:
             raise RunError(
                 f"{name} could not start ({command[0]}: {err.strerror or err}): is it installed properly?"
             ) from None
-        self.children.append((name, child))
+        self.children.append((name, child, stop_signal))
         return child
 
     def exited(self) -> tuple[str, int] | None:
-        for name, child in self.children:
+        for name, child, _ in self.children:
             if child.poll() is not None:
                 return name, child.returncode
         return None
 
     def stop(self) -> None:
-        for _, child in reversed(self.children):
+        for _, child, stop_signal in reversed(self.children):
             if child.poll() is None:
-                os.killpg(child.pid, signal.SIGTERM)
-        for _, child in reversed(self.children):
+                os.killpg(child.pid, stop_signal)
+        for _, child, _ in reversed(self.children):
             try:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
                 child.wait(timeout=5)
+
+
+def emulator_command(folder: Path) -> list[str]:
+    """Azurite's blob, queue and table services on their usual ports (Core Tools' storage), pinned."""
+    emulator = azurite.installed_executable().with_name("azurite")
+    return [
+        str(emulator),
+        "--location",
+        str(folder),
+        "--silent",
+        "--disableTelemetry",
+        "--skipApiVersionCheck",
+    ]
+
+
+def installing_azurite() -> bool:
+    """Whether the first use of Azurite will install it (``npm ci``: a while, once)."""
+    return not (azurite.HERE / "node_modules").is_dir()
 
 
 def wait_until(ready: Callable[[], bool], processes: Processes, what: str) -> None:
@@ -174,13 +277,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--port", type=int, default=FUNCTIONS_PORT, help="the Functions host's port (default 7071)"
     )
-    port = parser.parse_args(argv).port
+    parser.add_argument(
+        "--azurite-folder",
+        type=Path,
+        default=azurite.DATA_FOLDER,
+        help="where Azurite keeps its data, the chat history among it (default .azurite)",
+    )
+    args = parser.parse_args(argv)
+    port, folder = args.port, args.azurite_folder.resolve()
     try:
         local_settings.apply(ROOT)
-        steps = plan(os.environ, shutil.which("func") is not None, port)
+        steps = plan(
+            os.environ,
+            shutil.which("func") is not None,
+            port,
+            node_installed=shutil.which("node") is not None,
+        )
     except (local_settings.LocalSettingsError, RunError) as err:
         print(f"scripts/run: {err}", file=sys.stderr)
         return 2
+    if steps.history.off:
+        os.environ[HISTORY_CONNECTION] = HISTORY_OFF
     processes = Processes()
     stopping = False
 
@@ -199,8 +316,19 @@ def main(argv: list[str] | None = None) -> int:
             )
         else:
             print(f"using the Web PubSub service at {steps.service_endpoint}", flush=True)
+        if steps.history.note:
+            print(steps.history.note, flush=True)
         if steps.start_azurite:
-            processes.start("Azurite", ["npx", "--yes", "azurite", "--silent", "--location", ".azurite"])
+            start_azurite(processes, "Azurite", emulator_command, folder, AZURITE_TABLE_PORT)
+        if steps.history.start_port is not None:
+            table_port = steps.history.start_port
+            start_azurite(
+                processes,
+                "Azurite's table service",
+                lambda data: azurite.command(table_port, data),
+                folder,
+                table_port,
+            )
         if steps.use_func:
             processes.start("Core Tools", ["func", "start", "--port", str(port)])
         else:
@@ -220,6 +348,27 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         processes.stop()
+
+
+def start_azurite(
+    processes: Processes, name: str, command: Callable[[Path], list[str]], folder: Path, table_port: int
+) -> None:
+    """Start an Azurite with its data in ``folder`` and wait until its table service answers."""
+    if installing_azurite():
+        print(
+            f"installing Azurite (npm ci in {azurite.HERE.relative_to(ROOT)}, the first time only)",
+            flush=True,
+        )
+    try:
+        argv = command(folder)
+    except azurite.AzuriteError as err:
+        raise RunError(str(err)) from None
+    folder.mkdir(parents=True, exist_ok=True)
+    # Azurite's table service writes its data to disk every 5 s, and on SIGINT
+    # before it exits; on SIGTERM it dies at once and loses the last seconds
+    # (node_modules/azurite/dist/src/table/main.js listens for SIGINT only).
+    processes.start(name, argv, stop_signal=signal.SIGINT)
+    wait_until(lambda: azurite.answers(table_port), processes, name)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ param identityClientId string
 @description('Blob container URL for the deployment package.')
 param deploymentContainerUrl string
 
-@description('Storage endpoints for AzureWebJobsStorage by identity (no queue: nothing here uses one).')
+@description('Storage endpoints for AzureWebJobsStorage by identity (no queue: nothing here uses one); the table endpoint also serves chat history (ChatStorage).')
 param blobEndpoint string
 param tableEndpoint string
 
@@ -59,6 +59,9 @@ param instanceMemoryMB int = 2048
 param chatDefaultRoom string
 param chatMaxMessageLength int
 param chatAllowAnonymous bool
+@description('Chat history: days kept (0: for ever) and the messages a join shows.')
+param chatHistoryDays int
+param chatHistoryPage int
 
 @description('Client id of the Entra app registration users sign in to; empty leaves App Service Authentication off.')
 param authClientId string
@@ -179,6 +182,13 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     ChatMaxMessageLength: string(chatMaxMessageLength)
     ChatAllowAnonymous: chatAllowAnonymous ? 'true' : 'false'
     ChatEasyAuthEnabled: easyAuthEnabled ? 'true' : 'false'
+    // Chat history in the account's table (storage.bicep), by the same identity
+    // (adapters/storage_access.py reads these three).
+    ChatStorage__tableServiceUri: tableEndpoint
+    ChatStorage__credential: 'managedidentity'
+    ChatStorage__clientId: identityClientId
+    ChatHistoryDays: string(chatHistoryDays)
+    ChatHistoryPage: string(chatHistoryPage)
   }
 }
 

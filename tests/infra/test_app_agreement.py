@@ -20,10 +20,13 @@ from typing import Any
 import pytest
 import yaml
 
+from adapters.storage_access import table_access
+from adapters.tables import TABLE_NAME
+from chat import settings
 from function_app import create_app
 from routes.negotiate import PRINCIPAL_HEADER
 from tests.infra.bicep import BicepFile, Opaque, Resource
-from tests.infra.conftest import REPO, WORKFLOWS, config, literal, module_params
+from tests.infra.conftest import REPO, WORKFLOWS, config, literal, module_params, only
 from tests.infra.hook_fakes import hook_module
 
 # Served by the Web PubSub extension itself (contract, section 5).
@@ -46,10 +49,19 @@ APP_SETTINGS = {
     "ChatDefaultRoom",
     "ChatMaxMessageLength",
     "ChatEasyAuthEnabled",
+    "ChatStorage",
+    "ChatHistoryDays",
+    "ChatHistoryPage",
 }
+# Connections the app reads in the identity-based style, each with the setting
+# under it that names the endpoint (the rest: __credential, __clientId).
+IDENTITY_CONNECTIONS = {"ChatStorage": "tableServiceUri"}
 _SETTING_LITERAL = re.compile(
     r"[\"']((?:Chat|WebPubSub)[A-Za-z0-9_]*|(?:WEBSITE|AZURE|FUNCTIONS|APPLICATIONINSIGHTS)_[A-Z0-9_]+)[\"']"
 )
+# Literals the pattern above matches that are not settings: the chat history's
+# table name (adapters/tables.py TABLE_NAME), which the deployment creates.
+NOT_SETTINGS = {TABLE_NAME}
 # Folders never deployed: development material, and what .funcignore leaves out
 # (mutmut's mutants/ copy, for one, sits in the tree after scripts/mutate).
 _NOT_PRODUCT = {"tests", "tools", "benchmarks", "infra", "scripts", "web", "artifacts"} | {
@@ -96,7 +108,8 @@ def app_settings(resources: list[Resource]) -> dict[str, Any]:
 def test_every_setting_the_app_reads_is_listed_here() -> None:
     text = product_text()
     found = set(_SETTING_LITERAL.findall(text))
-    assert found - PLATFORM_SETTINGS == APP_SETTINGS
+    assert found >= NOT_SETTINGS  # each exclusion is still needed
+    assert found - PLATFORM_SETTINGS - NOT_SETTINGS == APP_SETTINGS
     for name in APP_SETTINGS | PLATFORM_SETTINGS:
         assert f'"{name}"' in text, name
 
@@ -106,8 +119,84 @@ def test_every_setting_the_app_reads_is_set(app_settings: dict[str, Any]) -> Non
         c for b in all_bindings() for c in b.get("connections", [])
     }
     connections.discard(None)
-    for name in APP_SETTINGS - connections:
+    for name in APP_SETTINGS - connections - set(IDENTITY_CONNECTIONS):
         assert name in app_settings, name
+    for name, endpoint in IDENTITY_CONNECTIONS.items():
+        assert f"{name}__{endpoint}" in app_settings, name
+
+
+def test_chat_history_reaches_its_table_by_the_apps_identity(
+    app_settings: dict[str, Any], bicep_files: dict[str, BicepFile]
+) -> None:
+    assert "ChatStorage" not in app_settings, "a connection string would hold an account key"
+    assert app_settings["ChatStorage__tableServiceUri"] == Opaque("tableEndpoint")
+    assert app_settings["ChatStorage__credential"] == "managedidentity"
+    assert app_settings["ChatStorage__clientId"] == Opaque("identityClientId")
+    # The endpoint is the table service of the account that holds the table.
+    passed = module_params(bicep_files["main.bicep"], "functionapp")["tableEndpoint"]
+    assert passed == Opaque("storage.outputs.tableEndpoint")
+    outputs = bicep_files["modules/storage.bicep"].path.read_text()
+    assert "output tableEndpoint string = account.properties.primaryEndpoints.table" in outputs
+    # The app reads them as one identity connection (adapters/storage_access.py).
+    access = table_access(
+        {
+            "ChatStorage__tableServiceUri": "https://st.table.core.windows.net/",
+            "ChatStorage__credential": app_settings["ChatStorage__credential"],
+            "ChatStorage__clientId": "client-id",
+        },
+        "ChatStorage",
+    )
+    assert (access.endpoint, access.client_id, access.uses_identity) == (
+        "https://st.table.core.windows.net",
+        "client-id",
+        True,
+    )
+
+
+def test_the_table_the_bicep_creates_is_the_one_the_app_uses(
+    resources: list[Resource], bicep_files: dict[str, BicepFile]
+) -> None:
+    table = only(resources, "Microsoft.Storage/storageAccounts/tableServices/tables")
+    service = only(resources, "Microsoft.Storage/storageAccounts/tableServices")
+    account = only(resources, "Microsoft.Storage/storageAccounts")
+    assert isinstance(table.body, dict) and isinstance(service.body, dict)
+    assert table.body["parent"] == Opaque(service.symbol) and service.body["parent"] == Opaque(account.symbol)
+    assert service.body["name"] == "default"
+    assert table.body["name"] == Opaque("historyTableName")
+    assert module_params(bicep_files["main.bicep"], "storage")["historyTableName"] == TABLE_NAME
+
+
+def _int_param(main: BicepFile, name: str) -> tuple[int, int, int]:
+    """A main.bicep int parameter's (minValue, maxValue, default)."""
+    found = re.search(
+        rf"@minValue\((\d+)\)\s*@maxValue\((\d+)\)\s*param {name} int = (\d+)", main.path.read_text()
+    )
+    assert found, name
+    low, high, default = (int(group) for group in found.groups())
+    return low, high, default
+
+
+def test_the_history_settings_are_set_with_the_apps_defaults_and_limits(
+    app_settings: dict[str, Any], bicep_files: dict[str, BicepFile]
+) -> None:
+    main = bicep_files["main.bicep"]
+    expected = {
+        "ChatHistoryDays": ("chatHistoryDays", (0, settings.MAX_HISTORY_DAYS, settings.DEFAULT_HISTORY_DAYS)),
+        "ChatHistoryPage": ("chatHistoryPage", (1, settings.MAX_HISTORY_PAGE, settings.DEFAULT_HISTORY_PAGE)),
+    }
+    for setting, (param, bounds) in expected.items():
+        assert app_settings[setting] == Opaque(f"string({param})")
+        assert module_params(main, "functionapp")[param] == Opaque(param)
+        assert _int_param(main, param) == bounds
+        # The app takes the default, and refuses past either bound.
+        low, high, default = bounds
+        assert getattr(settings.Settings.from_env({setting: str(default)}), _FIELDS[setting]) == default
+        for outside in (low - 1, high + 1):
+            with pytest.raises(settings.SettingsError):
+                settings.Settings.from_env({setting: str(outside)})
+
+
+_FIELDS = {"ChatHistoryDays": "history_days", "ChatHistoryPage": "history_page"}
 
 
 def test_every_web_pubsub_connection_is_an_identity_connection(app_settings: dict[str, Any]) -> None:

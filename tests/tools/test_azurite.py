@@ -114,3 +114,37 @@ def test_without_node_it_says_history_is_off(tmp_path: Path) -> None:
         "Node.js is not installed, so Azurite (the local Table Storage) cannot run and chat "
         "history is off: install Node.js 20 or later to keep history on this machine"
     )
+
+
+def test_a_row_written_just_before_stop_is_there_after_a_start_on_the_same_folder(tmp_path: Path) -> None:
+    from adapters.tables import TableHistoryStore
+    from chat.history import StoredMessage
+
+    message = StoredMessage(id="0" * 23 + "1", room="lobby", sender="alice", text="kept")
+    port = azurite.free_port()
+    env = {"ChatStorage": azurite.connection_string(port)}
+
+    async def put() -> None:
+        store = TableHistoryStore("ChatStorage", env)
+        try:
+            await store.put_message(message)
+        finally:
+            await store.close()
+
+    async def read() -> tuple[StoredMessage, ...]:
+        store = TableHistoryStore("ChatStorage", env)
+        try:
+            return (await store.latest("lobby", 5)).messages
+        finally:
+            await store.close()
+
+    running = azurite.launch(port, tmp_path)
+    try:
+        asyncio.run(put())  # well within Azurite's 5 s between saves
+    finally:
+        running.stop()
+    running = azurite.launch(port, tmp_path)
+    try:
+        assert asyncio.run(read()) == (message,)
+    finally:
+        running.stop()

@@ -1,8 +1,9 @@
 """``scripts/run``'s program when a child crashes or never starts, and its Core Tools branch.
 
 Core Tools is a fake ``func`` that this test writes on ``PATH``: it records
-its arguments, then crashes, serves the chat page once and exits, or cannot
-be executed at all, as the test asks.
+its arguments and the ``ChatStorage`` it was given, then crashes, serves the
+chat page once and exits, serves it until stopped, or cannot be executed at
+all, as the test asks.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from tests.tools.test_run import KEY, free_port
 
@@ -24,7 +26,7 @@ import json, os, sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 with open(os.environ["FAKE_FUNC_ARGS"], "w") as f:
-    json.dump(sys.argv[1:], f)
+    json.dump({{"argv": sys.argv[1:], "ChatStorage": os.environ.get("ChatStorage")}}, f)
 if {mode!r} == "crash":
     print("fake func: the host failed to start", file=sys.stderr)
     sys.exit(3)
@@ -41,6 +43,8 @@ class Page(BaseHTTPRequestHandler):
 
 
 server = HTTPServer(("127.0.0.1", int(sys.argv[sys.argv.index("--port") + 1])), Page)
+if {mode!r} == "stay":
+    server.serve_forever()  # until scripts/run stops it
 server.served = False
 while not server.served:
     server.handle_request()
@@ -48,26 +52,45 @@ sys.exit(4)  # the host dies once the page was seen
 """
 
 
-def run_tool(tmp_path: Path, *, func: str | None, endpoint: str = AZURE_ENDPOINT, **extra: str):
-    """Run ``python -m tools.run`` with ``func`` (a script, or None) first on PATH; bounded."""
+def bin_with(tmp_path: Path, func: str | None) -> Path:
+    """A folder for PATH holding ``func`` (a script), or nothing when None."""
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
+    bin_dir.mkdir(exist_ok=True)
     if func is not None:
         script = bin_dir / "func"
         script.write_text(func)
         script.chmod(0o755)
-    port = free_port()
-    env = {
+    return bin_dir
+
+
+def run_env(tmp_path: Path, bin_dir: Path, endpoint: str = AZURE_ENDPOINT, **extra: str) -> dict[str, str]:
+    """The environment of a run: ``bin_dir`` first on PATH, no history unless ``extra`` sets ChatStorage."""
+    return {
         **os.environ,
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         "WebPubSubConnectionString": f"Endpoint={endpoint};AccessKey={KEY};Version=1.0;",
         "WebPubSubHub": "chat",
         # Not the development storage: no Azurite, whatever local.settings.json says.
         "AzureWebJobsStorage": "DefaultEndpointsProtocol=https;AccountName=none",
+        # Set and empty: the example's ChatStorage is not filled in (history not configured).
+        "ChatStorage": "",
         "FAKE_FUNC_ARGS": str(tmp_path / "func-args.json"),
         "PYTHONUNBUFFERED": "1",
         **extra,
     }
+
+
+def func_saw(tmp_path: Path) -> dict[str, Any]:
+    """What the fake Core Tools recorded: its arguments and its ChatStorage."""
+    found = json.loads((tmp_path / "func-args.json").read_text())
+    assert isinstance(found, dict)
+    return found
+
+
+def run_tool(tmp_path: Path, *, func: str | None, endpoint: str = AZURE_ENDPOINT, **extra: str):
+    """Run ``python -m tools.run`` with ``func`` (a script, or None) first on PATH; bounded."""
+    env = run_env(tmp_path, bin_with(tmp_path, func), endpoint, **extra)
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tools.run", "--port", str(port)],
         cwd=ROOT,
@@ -93,8 +116,9 @@ def fake_func(mode: str) -> str:
 
 def test_with_core_tools_run_starts_func_on_the_port_and_stops_when_it_exits(tmp_path):
     done, port = run_tool(tmp_path, func=fake_func("serve"))
-    assert json.loads((tmp_path / "func-args.json").read_text()) == ["start", "--port", str(port)]
+    assert func_saw(tmp_path) == {"argv": ["start", "--port", str(port)], "ChatStorage": ""}
     assert f"using the Web PubSub service at {AZURE_ENDPOINT}\n" in done.stdout
+    assert "chat history" not in done.stdout  # ChatStorage not set: nothing about it
     assert f"starting Core Tools: func start --port {port}\n" in done.stdout
     assert f"The chat is at http://localhost:{port}/api/chat" in done.stdout
     assert "stand-in" not in done.stdout

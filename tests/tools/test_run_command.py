@@ -63,17 +63,10 @@ async def chat_round_trip(functions: str) -> dict[str, object]:
     raise AssertionError("the socket closed before the presence message")
 
 
-@pytest.mark.skipif(shutil.which("func") is not None, reason="Core Tools is installed: run would use func")
-def test_run_serves_the_chat_with_no_core_tools_and_ctrl_c_stops_everything() -> None:
-    service_port, functions_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "WebPubSubConnectionString": f"Endpoint=http://localhost:{service_port};AccessKey={KEY};Version=1.0;",
-        "WebPubSubHub": "chat",
-        "PYTHONUNBUFFERED": "1",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tools.run", "--port", str(functions_port)],
+def launch_run(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """``python -m tools.run`` in its own session, its output (both streams) readable as text."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tools.run", *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -81,6 +74,19 @@ def test_run_serves_the_chat_with_no_core_tools_and_ctrl_c_stops_everything() ->
         text=True,
         start_new_session=True,
     )
+
+
+@pytest.mark.skipif(shutil.which("func") is not None, reason="Core Tools is installed: run would use func")
+def test_run_serves_the_chat_with_no_core_tools_and_ctrl_c_stops_everything() -> None:
+    service_port, functions_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "WebPubSubConnectionString": f"Endpoint=http://localhost:{service_port};AccessKey={KEY};Version=1.0;",
+        "WebPubSubHub": "chat",
+        "ChatStorage": "",  # history off: tests/tools/test_run_history.py runs it on
+        "PYTHONUNBUFFERED": "1",
+    }
+    proc = launch_run(["--port", str(functions_port)], env)
     try:
         printed = wait_for_line(proc, "The chat is at", 90)
         assert f"The chat is at http://localhost:{functions_port}/api/chat" in printed[-1]

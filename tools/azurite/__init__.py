@@ -143,7 +143,10 @@ class Running:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the service (it writes its data to its folder first); idempotent."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            # SIGINT: the table service saves its data on SIGINT only; SIGTERM
+            # kills it at once, losing what it took in its last 5 s
+            # (node_modules/azurite/dist/src/table/main.js).
+            os.killpg(self.process.pid, signal.SIGINT)
             try:
                 self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
