@@ -11,7 +11,6 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from chat.event_names import USER_EVENTS
 from tools.localhost import server as host_server
 from tools.webpubsub import config
 from tools.webpubsub import server as service_server
@@ -53,7 +52,7 @@ async def start(
     handler = config.EventHandler(
         f"http://localhost:{host_sock.getsockname()[1]}{EVENT_ROUTES[events]}",
         frozenset(config.DEFAULT_SYSTEM_EVENTS),
-        ",".join(USER_EVENTS),  # the app's own list (chat.event_names)
+        config.DEFAULT_USER_EVENTS,
     )
     settings = config.Settings(
         endpoint="http://localhost:1", access_key=secrets.token_urlsafe(33), hubs={hub.lower(): (handler,)}

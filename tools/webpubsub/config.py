@@ -21,6 +21,8 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from adapters.service_access import service_access
+from chat.event_names import SYSTEM_EVENTS as SYSTEM_EVENT_NAMES
+from chat.event_names import USER_EVENTS
 from chat.settings import SettingsError
 from tools import local_settings
 
@@ -32,9 +34,10 @@ DEFAULT_CONNECTION_STRING = (
     "Endpoint=http://localhost:8080;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH;Version=1.0;"
 )
 DEFAULT_HANDLER_URL = "http://localhost:7071/runtime/webhooks/webpubsub"
-DEFAULT_SYSTEM_EVENTS = ("connect", "connected", "disconnected")
-# The app's user trigger event names (tests pin them to the app's bindings).
-DEFAULT_USER_EVENTS = "message,join,leave"
+# The app's own event names (chat.event_names: the one list the triggers, the
+# hub hook and this default handler read).
+DEFAULT_SYSTEM_EVENTS = SYSTEM_EVENT_NAMES
+DEFAULT_USER_EVENTS = ",".join(USER_EVENTS)
 # The emulator's catch-all hub: its handlers serve every hub configured with none.
 DEFAULT_HUB_KEY = "_default"
 SYSTEM_EVENTS = frozenset({"connect", "connected", "disconnected"})
