@@ -3,7 +3,7 @@
 // (view.js) together. No dependencies and no build step.
 
 import { Connection, reason } from './connection.js';
-import { ChatState, ROOM_NAME } from './state.js';
+import { ChatState, MESSAGE_ID, ROOM_NAME } from './state.js';
 import { $, View } from './view.js';
 
 const NAME_KEY = 'chat.displayName';
@@ -242,7 +242,7 @@ class Chat {
       // Delete buttons need history: the open room is drawn again with them.
       redraw = redraw || !this.view.historyOn;
       this.view.historyOn = true;
-      const page = messages.filter((m) => m && typeof m.id === 'string').map(messageItem);
+      const page = messages.map(messageItem).filter((item) => item.id !== null);
       // A first page after older pages were loaded (a rejoin) must not bring the button back.
       const olderShown = first && page.length > 0 && room.byId.size > 0 && room.oldestId() < page[0].id;
       this.state.merge(room, page);
@@ -316,9 +316,11 @@ class Chat {
 
 // A chat message from the server (live or from history) as a room item.
 function messageItem(data) {
+  data = data && typeof data === 'object' ? data : {};
   return {
     kind: 'msg',
-    id: typeof data.id === 'string' ? data.id : null,
+    // Only an id of the server's form is trusted as one (it goes into a selector).
+    id: MESSAGE_ID.test(String(data.id)) ? data.id : null,
     room: data.room,
     from: data.from,
     text: data.deleted === true ? '' : data.text,

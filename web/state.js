@@ -3,6 +3,8 @@
 
 export const ROOM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 export const MAX_ITEMS_PER_ROOM = 5000;
+// A server-assigned message id: 24 hex digits, sortable by time.
+export const MESSAGE_ID = /^[0-9a-f]{24}$/;
 
 export class Room {
   constructor(name) {
