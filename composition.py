@@ -64,6 +64,7 @@ class Dependencies:
         self._gateway = gateway
         self._given_history = history
         self._history = history
+        self._history_off = False
         self._settings: Settings | None = None
 
     def settings(self) -> Settings:
@@ -90,12 +91,19 @@ class Dependencies:
             self._gateway = SdkGateway(CONNECTION, self._env)
         return self._gateway
 
+    def read_roster(self, room: str, limit: int) -> list[tuple[str, str | None]]:
+        """Up to ``limit`` (connection id, user id) pairs of ``room``'s group, from the service
+        through the gateway (a blocking call: ``chat.shell`` runs it on a thread)."""
+        return self.gateway().room_connections(self.hub(), room, limit)
+
     def history_store(self) -> HistoryStore | None:
         """The history store given at construction, or one on Table Storage when the
         ``ChatStorage`` connection is configured; None when it is not (history off)."""
         if self._history is None:
-            if not history_configured(self._env):
-                return None  # decided without loading the adapter: history off costs nothing
+            if self._history_off or not history_configured(self._env):
+                # Decided once, without loading the adapter: history off costs nothing.
+                self._history_off = True
+                return None
             from adapters.tables import TableHistoryStore
 
             self._history = TableHistoryStore(HISTORY_CONNECTION, self._env)
@@ -106,3 +114,4 @@ class Dependencies:
         self._settings = None
         self._gateway = self._given_gateway
         self._history = self._given_history
+        self._history_off = False

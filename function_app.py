@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from blueprints import broadcast, events, negotiate, page, presence, webhook
+from blueprints import broadcast, events, negotiate, page, presence, retention, webhook
 from composition import Dependencies
 
 
@@ -13,7 +13,7 @@ def create_app(root: Dependencies | None = None) -> func.FunctionApp:
     """
     root = root if root is not None else Dependencies()
     app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
-    for module in (negotiate, events, webhook, broadcast, presence, page):
+    for module in (negotiate, events, webhook, broadcast, presence, page, retention):
         app.register_functions(module.blueprint(root))
     return app
 

@@ -1,113 +1,125 @@
 """The Web PubSub trigger functions: one per system event and user event.
 
-The trigger parameter is named ``request`` so that the extension hands over
-the whole event (it chooses what to bind by the parameter's name). A reply
-is returned as a dict: the worker sends it as JSON, which the extension
-reads as the event's response.
+The events are those of ``chat.event_names``, and each function is named
+after its event. The trigger parameter is named ``request`` so that the
+extension hands over the whole event (it chooses what to bind by the
+parameter's name). A reply is returned as a dict: the worker sends it as
+JSON, which the extension reads as the event's response.
 
-The functions are ``async def`` although they await nothing: they do no
-blocking I/O, so the worker runs them on its event loop instead of handing
-each event to its thread pool, which more than doubles the events a worker
-handles per second (see the benchmarks).
+The functions are ``async def``: the worker runs them on its event loop
+instead of handing each event to its thread pool, which more than doubles
+the events a worker handles per second (see the benchmarks). Most events
+await nothing: the handler's outcome is final. An event whose handler
+returns a step (a message to store, a join's history and roster, a history
+page, a deletion) is completed by ``chat.shell`` with the history store and
+the gateway's roster read from ``root``; with history off a message takes
+the path it always took, loading neither the store nor the gateway.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import azure.functions as func
 
 from blueprints import bindings
+from chat.event_names import SYSTEM_EVENTS, USER_EVENTS
 from composition import Dependencies
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from datetime import datetime
 
     from chat.handlers import EventOutcome
-    from chat.settings import Settings
+    from chat.history_events import Step
+    from chat.history_store import HistoryStore
+    from chat.shell import RosterReader
     from codec.actions import Action
 
-    Handler = Callable[[object, Settings, datetime], EventOutcome]
+    Handler = Callable[..., EventOutcome | Step]
+    Completer = Callable[[Step, HistoryStore | None, RosterReader], Awaitable[EventOutcome]]
     Sender = Callable[[func.Out[str], Iterable[Action]], None]
-
-Function = TypeVar("Function", bound=Callable[..., Awaitable[Any]])
 
 
 def blueprint(root: Dependencies) -> func.Blueprint:
-    """The six trigger functions, handling events with ``root``'s settings and clock."""
+    """One trigger function per event of ``chat.event_names``, served with ``root``'s dependencies."""
     bp = func.Blueprint()
-
-    def trigger(event_type: str, event_name: str) -> Callable[[Function], Function]:
-        # azure-functions leaves its decorators unannotated; each returns the function it registers.
-        return cast(
-            Callable[[Function], Function],
-            bp.generic_trigger(
-                arg_name="request",
-                type=bindings.TRIGGER,
-                hub=bindings.HUB,
-                event_type=event_type,
-                event_name=event_name,
-                connections=[bindings.CONNECTION],
-            ),
-        )
 
     output = bp.generic_output_binding(
         arg_name="actions", type=bindings.OUTPUT, hub=bindings.HUB, connection=bindings.CONNECTION
     )
 
-    def run(request: str, actions: func.Out[str] | None = None) -> dict[str, Any] | None:
-        handle_request, send = _event_path()
-        outcome = handle_request(request, root.settings(), root.now())
+    async def run(request: str, actions: func.Out[str] | None = None) -> dict[str, Any] | None:
+        path = _event_path()
+        store = root.history_store()
+        result = path.handle(request, root.settings(), root.now(), history=store is not None)
+        if isinstance(result, path.final):
+            outcome = result
+        else:  # a step: the I/O it names, then its outcome
+            outcome = await path.complete(cast("Step", result), store, root.read_roster)
         if actions is not None:
-            send(actions, outcome.actions)
+            path.send(actions, outcome.actions)
         return outcome.reply.to_binding() if outcome.reply else None
 
-    @bp.function_name("connect")
-    @trigger("system", "connect")
-    async def connect(request: str) -> dict[str, Any] | None:
-        return run(request)
-
-    @bp.function_name("connected")
-    @trigger("system", "connected")
-    @output
-    async def connected(request: str, actions: func.Out[str]) -> None:
-        run(request, actions)
-
-    @bp.function_name("disconnected")
-    @trigger("system", "disconnected")
-    @output
-    async def disconnected(request: str, actions: func.Out[str]) -> None:
-        run(request, actions)
-
-    @bp.function_name("message")
-    @trigger("user", "message")
-    @output
-    async def message(request: str, actions: func.Out[str]) -> dict[str, Any] | None:
-        return run(request, actions)
-
-    @bp.function_name("join")
-    @trigger("user", "join")
-    @output
-    async def join(request: str, actions: func.Out[str]) -> dict[str, Any] | None:
-        return run(request, actions)
-
-    @bp.function_name("leave")
-    @trigger("user", "leave")
-    @output
-    async def leave(request: str, actions: func.Out[str]) -> dict[str, Any] | None:
-        return run(request, actions)
+    for event_type, name in [("system", n) for n in SYSTEM_EVENTS] + [("user", n) for n in USER_EVENTS]:
+        if name == "connect":  # answered by its reply alone: it sends no action
+            function: Callable[..., Awaitable[dict[str, Any] | None]] = _answered(run)
+        elif event_type == "system":  # connected, disconnected: the service reads no reply
+            function = output(_unanswered(run))
+        else:
+            function = output(_answered_with_actions(run))
+        trigger = bp.generic_trigger(
+            arg_name="request",
+            type=bindings.TRIGGER,
+            hub=bindings.HUB,
+            event_type=event_type,
+            event_name=name,
+            connections=[bindings.CONNECTION],
+        )
+        bp.function_name(name)(trigger(function))
 
     return bp
 
 
-@cache
-def _event_path() -> tuple[Handler, Sender]:
-    """The handler and the output encoder, imported on the first event rather than at
-    indexing (which stays light: see the cold-start benchmark), and only once."""
-    from blueprints._convert import send
-    from chat.handlers import handle_request
+Run = Callable[..., Awaitable[dict[str, Any] | None]]
 
-    return handle_request, send
+
+def _answered(run: Run) -> Callable[[str], Awaitable[dict[str, Any] | None]]:
+    async def function(request: str) -> dict[str, Any] | None:
+        return await run(request)
+
+    return function
+
+
+def _unanswered(run: Run) -> Callable[[str, func.Out[str]], Awaitable[None]]:
+    async def function(request: str, actions: func.Out[str]) -> None:
+        await run(request, actions)
+
+    return function
+
+
+def _answered_with_actions(run: Run) -> Callable[[str, func.Out[str]], Awaitable[dict[str, Any] | None]]:
+    async def function(request: str, actions: func.Out[str]) -> dict[str, Any] | None:
+        return await run(request, actions)
+
+    return function
+
+
+class _Path(NamedTuple):
+    handle: Handler
+    final: type[EventOutcome]
+    complete: Completer
+    send: Sender
+
+
+@cache
+def _event_path() -> _Path:
+    """The handler, the shell and the output encoder, imported on the first event rather
+    than at indexing (which stays light: see the cold-start benchmark), and only once.
+    The shell loads no store and no SDK: those come from ``root`` when history is on."""
+    from blueprints._convert import send
+    from chat.handlers import EventOutcome, handle_request
+    from chat.shell import complete
+
+    return _Path(handle_request, EventOutcome, complete, send)

@@ -13,7 +13,7 @@ from composition import Dependencies
 
 
 def blueprint(root: Dependencies) -> func.Blueprint:
-    """The webhook function, handling events with ``root``'s settings and clock."""
+    """The webhook function, handling events with ``root``'s settings, clock, store and gateway."""
     bp = func.Blueprint()
 
     @bp.function_name("webhook")
@@ -24,8 +24,13 @@ def blueprint(root: Dependencies) -> func.Blueprint:
     )
     async def webhook(req: func.HttpRequest, context: str, actions: func.Out[str]) -> func.HttpResponse:
         from blueprints._convert import respond
-        from routes.webhook import handle_webhook
+        from chat.shell import complete
+        from routes.webhook import PendingEvent, handle_webhook
 
-        return respond(handle_webhook(context, root.settings(), root.now()), actions)
+        store = root.history_store()
+        answer = handle_webhook(context, root.settings(), root.now(), history=store is not None)
+        if isinstance(answer, PendingEvent):
+            answer = answer.answer(await complete(answer.step, store, root.read_roster))
+        return respond(answer, actions)
 
     return bp

@@ -1,9 +1,13 @@
 """The chat's event handlers: one decision per Web PubSub event.
 
 Clients connect with a user id (from negotiate), land in the default room,
-and send three user events: ``message`` (post to a joined room), ``join`` and
-``leave``. Every handler returns an ``EventOutcome``: the reply for the
-service and the output actions to send. A refused event sends no action.
+and send the user events of ``chat.event_names``: ``message`` (post to a
+joined room), ``join``, ``leave``, ``history``, ``delete`` and ``typing``.
+A handler returns an ``EventOutcome`` (the reply for the service and the
+output actions to send), or, for an event that must write or read the
+history store or read the room's roster first, a step of
+``chat.history_events`` that the shell (``chat.shell``) completes. A refused
+event sends no action.
 
 A user's mistake (a room not joined, a text too long) is answered with a
 refusal the sender can read (``chat.refusals``). Only a connect without a
@@ -12,8 +16,9 @@ error reply.
 
 Handlers tolerate a repeated event (the service retries): joining a room
 twice changes no state and announces nothing (it only adds the connection to
-the group again, which the service does idempotently), and leaving a room not
-joined changes and sends nothing.
+the group again, which the service does idempotently), leaving a room not
+joined changes and sends nothing, and a retried message gets the same id
+(from the event's ``ce-id`` and ``ce-time``), which the store keeps once.
 
 The rooms are read from the connection's states, at most
 ``MAX_ROOMS_PER_CONNECTION`` of them: a forged or corrupted state of
@@ -28,6 +33,10 @@ from datetime import UTC, datetime
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from chat import history_events
+from chat.event_names import USER_EVENTS
+from chat.history import StoredMessage, message_time, text_fits
+from chat.history_events import JoinReads, Step, StoreMessage
 from chat.messages import (
     MAX_ID_LENGTH,
     MAX_SAFE_INTEGER,
@@ -39,7 +48,8 @@ from chat.messages import (
     decode_event_data,
     encode,
 )
-from chat.refusals import Refusal, refusal_reply
+from chat.outcomes import EventOutcome, ack_reply, guest_id, refuse, user_of
+from chat.refusals import Refusal
 from chat.rooms import ROOM_RULE, in_room, is_room_name, rooms_from_states, rooms_state
 from chat.settings import MAX_ROOMS_PER_CONNECTION, Settings
 from codec import strict_json
@@ -55,34 +65,35 @@ from codec.events import (
     UserEvent,
     parse_event,
 )
-from codec.replies import ConnectReply, ErrorCode, ErrorReply, ServiceReply, UserEventReply
+from codec.replies import ConnectReply, ErrorCode, ErrorReply
+
+__all__ = ["USER_EVENTS", "EventOutcome", "guest_id", "handle_event", "handle_request"]
 
 SUBPROTOCOLS = ("json.reliable.webpubsub.azure.v1", "json.webpubsub.azure.v1")
 """The subprotocols the app accepts, the preferred first."""
-USER_EVENTS = ("message", "join", "leave")
 
 
-class EventOutcome(msgspec.Struct, frozen=True):
-    """A handler's answer: the reply (None for none) and the actions to send."""
+def handle_request(
+    request: object, settings: Settings, now: datetime, *, history: bool = False
+) -> EventOutcome | Step:
+    """Parse a trigger's ``request`` value and handle it; a malformed one is a userError.
 
-    reply: ServiceReply | None = None
-    actions: tuple[Action, ...] = ()
-
-
-def handle_request(request: object, settings: Settings, now: datetime) -> EventOutcome:
-    """Parse a trigger's ``request`` value and handle it; a malformed one is a userError."""
+    ``history`` says whether the history store is configured.
+    """
     try:
         event = parse_event(request)
     except InvalidEvent as err:
         return EventOutcome(ErrorReply(ErrorCode.USER_ERROR, str(err)))
-    return handle_event(event, settings, now)
+    return handle_event(event, settings, now, history=history)
 
 
-def handle_event(event: Event, settings: Settings, now: datetime) -> EventOutcome:
+def handle_event(
+    event: Event, settings: Settings, now: datetime, *, history: bool = False
+) -> EventOutcome | Step:
     """Dispatch any parsed event to its handler."""
     match event:  # the most frequent first
         case UserEvent():
-            return on_user_event(event, settings, now)
+            return on_user_event(event, settings, now, history=history)
         case ConnectEvent():
             return on_connect(event, settings)
         case ConnectedEvent():
@@ -131,8 +142,10 @@ def on_disconnected(event: DisconnectedEvent, now: datetime) -> EventOutcome:
     return EventOutcome(actions=tuple(_presence(event.context, room, "left", now) for room in rooms))
 
 
-def on_user_event(event: UserEvent, settings: Settings, now: datetime) -> EventOutcome:
-    """Handle ``message``, ``join`` and ``leave``; refuse anything else, saying why."""
+def on_user_event(
+    event: UserEvent, settings: Settings, now: datetime, *, history: bool = False
+) -> EventOutcome | Step:
+    """Handle the user events of ``USER_EVENTS``; refuse anything else, saying why."""
     ctx = event.context
     name = ctx.event_name.lower()
     if name not in USER_EVENTS:
@@ -145,25 +158,34 @@ def on_user_event(event: UserEvent, settings: Settings, now: datetime) -> EventO
     if isinstance(data, EventOutcome):
         return data
     if name == "message":
-        return _post(ctx, data, settings, now)
+        return _post(ctx, data, settings, now, history)
     if data.room is UNSET:
         return _refuse(name, Refusal.INVALID_ROOM, _ROOM_RULE, data.id)
     if name == "join":
-        return _join(ctx, data.room, data.id, now)
-    return _leave(ctx, data.room, data.id, now)
-
-
-def guest_id(connection_id: str) -> str:
-    """A stable user id for an anonymous connection (the same on a retried connect)."""
-    return "guest-" + connection_id[:8]
+        return _join(ctx, data.room, data.id, settings, now, history)
+    if name == "leave":
+        return _leave(ctx, data.room, data.id, now)
+    if name == "history":
+        return history_events.start_history(
+            ctx,
+            data.room,
+            data.before,
+            data.limit,
+            data.id,
+            page=settings.history_page,
+            not_before=history_events.retention(now, settings.history_days),
+            on=history,
+        )
+    if name == "delete":
+        return history_events.start_delete(ctx, data.room, data.message_id, data.id, on=history)
+    return history_events.typing(ctx, data.room, data.id, now)
 
 
 _ROOM_RULE = f"room must be {ROOM_RULE}"
 _INVALID_ID = f"id must be a string of 1 to {MAX_ID_LENGTH} characters or a whole number"
 
 
-def _refuse(name: str, code: Refusal, message: str, event_id: EventId | UnsetType = UNSET) -> EventOutcome:
-    return EventOutcome(refusal_reply(name, code, message, event_id))
+_refuse = refuse
 
 
 def _read_text(text: str, name: str) -> EventData | EventOutcome:
@@ -197,8 +219,15 @@ def _read_json(text: str, name: str) -> EventData | EventOutcome:
         return _refuse(name, Refusal.INVALID_ROOM, _ROOM_RULE, event_id)
     given = value.get("text")
     # A text that is not a string is no text: a message is refused for it,
-    # join and leave do not read it.
-    return EventData(room=room, text=given if isinstance(given, str) else UNSET, id=event_id)
+    # the other events do not read it.
+    return EventData(
+        room=room,
+        text=given if isinstance(given, str) else UNSET,
+        id=event_id,
+        before=value.get("before", UNSET),
+        limit=value.get("limit", UNSET),
+        message_id=value.get("messageId", UNSET),
+    )
 
 
 def _is_id(value: object) -> bool:
@@ -208,7 +237,9 @@ def _is_id(value: object) -> bool:
     return type(value) is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
 
 
-def _post(ctx: ConnectionContext, data: EventData, settings: Settings, now: datetime) -> EventOutcome:
+def _post(
+    ctx: ConnectionContext, data: EventData, settings: Settings, now: datetime, history: bool
+) -> EventOutcome | StoreMessage:
     room = settings.default_room if data.room is UNSET else data.room
     if not in_room(ctx.states, room, MAX_ROOMS_PER_CONNECTION):
         return _refuse("message", Refusal.NOT_JOINED, f"join room {room!r} before posting to it", data.id)
@@ -222,22 +253,48 @@ def _post(ctx: ConnectionContext, data: EventData, settings: Settings, now: date
             f"text is longer than {settings.max_message_length} characters",
             data.id,
         )
-    at = _timestamp(now)
-    message = ChatMessage(sender=_user(ctx), room=room, text=text, at=at)
-    return EventOutcome(
-        _reply(Ack(event="message", room=room, at=at, id=data.id)),
+    if history and not text_fits(text):
+        return _refuse("message", Refusal.TEXT_TOO_LONG, "text is too long to keep in history", data.id)
+    message_id = history_events.new_message_id(ctx, now)
+    # Every client shows the time the id holds: the event's, as history will.
+    at = _timestamp(message_time(message_id))
+    sender = _user(ctx)
+    message = ChatMessage(id=message_id, sender=sender, room=room, text=text, at=at)
+    sent = EventOutcome(
+        _reply(Ack(event="message", room=room, at=at, message_id=message_id, id=data.id)),
         (SendToGroup(group=room, data=encode(message), data_type=DataType.JSON),),
     )
+    if not history:
+        return sent
+    stored = StoredMessage(id=message_id, room=room, sender=sender, text=text)
+    return StoreMessage(stored, sent, history_events.unavailable("message", data.id))
 
 
-def _join(ctx: ConnectionContext, room: str, event_id: EventId | UnsetType, now: datetime) -> EventOutcome:
+def _join(
+    ctx: ConnectionContext,
+    room: str,
+    event_id: EventId | UnsetType,
+    settings: Settings,
+    now: datetime,
+    history: bool,
+) -> EventOutcome | JoinReads:
     rooms = _rooms(ctx)
     add = AddConnectionToGroup(connection_id=ctx.connection_id, group=room)
+
+    def reads(ack: Ack, recorded: tuple[str, ...] | None, actions: tuple[Action, ...]) -> JoinReads:
+        not_before = history_events.retention(now, settings.history_days)
+        user = _user(ctx)
+        return JoinReads(
+            ack, recorded, actions, ctx.connection_id, user, history, settings.history_page, not_before
+        )
+
     if room in rooms:
         # Recorded, but the connection may have been taken out of the group
         # (removeConnectionFromGroup through /api/broadcast, say): adding it
-        # again lets it back in and costs nothing when it is still there.
-        return EventOutcome(_reply(Ack(event="join", room=room, rooms=list(rooms), id=event_id)), (add,))
+        # again lets it back in and costs nothing when it is still there. The
+        # client may be fetching the room again: it gets its history too.
+        ack = Ack(event="join", room=room, rooms=list(rooms), id=event_id)
+        return reads(ack, None, (add,))
     if len(rooms) >= MAX_ROOMS_PER_CONNECTION:
         return _refuse(
             "join",
@@ -246,10 +303,8 @@ def _join(ctx: ConnectionContext, room: str, event_id: EventId | UnsetType, now:
             event_id,
         )
     rooms = (*rooms, room)
-    return EventOutcome(
-        _reply(Ack(event="join", room=room, rooms=list(rooms), id=event_id), rooms),
-        (add, _presence(ctx, room, "joined", now)),
-    )
+    ack = Ack(event="join", room=room, rooms=list(rooms), id=event_id)
+    return reads(ack, rooms, (add, _presence(ctx, room, "joined", now)))
 
 
 def _leave(ctx: ConnectionContext, room: str, event_id: EventId | UnsetType, now: datetime) -> EventOutcome:
@@ -272,10 +327,7 @@ def _rooms(ctx: ConnectionContext) -> tuple[str, ...]:
     return rooms_from_states(ctx.states, MAX_ROOMS_PER_CONNECTION)
 
 
-def _reply(ack: Ack, rooms: tuple[str, ...] | None = None) -> UserEventReply:
-    """The sender's ack, recording ``rooms`` in the connection's states when they changed."""
-    states = rooms_state(rooms) if rooms is not None else {}
-    return UserEventReply(encode(ack), DataType.JSON, states)
+_reply = ack_reply
 
 
 def _presence(ctx: ConnectionContext, room: str, what: str, now: datetime) -> SendToGroup:
@@ -283,8 +335,7 @@ def _presence(ctx: ConnectionContext, room: str, what: str, now: datetime) -> Se
     return SendToGroup(group=room, data=encode(message), data_type=DataType.JSON)
 
 
-def _user(ctx: ConnectionContext) -> str:
-    return ctx.user_id or guest_id(ctx.connection_id)
+_user = user_of
 
 
 def _timestamp(now: datetime) -> str:

@@ -52,11 +52,11 @@ def message_id(event_id: str, event_time: datetime) -> str:
     The same event always gives the same id. Raises ValueError for a time
     before 1970 or past the year 10889, or a naive time.
     """
-    milliseconds = _milliseconds(event_time)
-    if not 0 <= milliseconds <= _MAX_MILLISECONDS:
+    ms = milliseconds(event_time)
+    if not 0 <= ms <= _MAX_MILLISECONDS:
         raise ValueError("the event's time is outside the range message ids cover")
     digest = hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"{milliseconds:0{_TIME_DIGITS}x}{digest[: MESSAGE_ID_LENGTH - _TIME_DIGITS]}"
+    return f"{ms:0{_TIME_DIGITS}x}{digest[: MESSAGE_ID_LENGTH - _TIME_DIGITS]}"
 
 
 def is_message_id(value: object) -> TypeGuard[str]:
@@ -89,8 +89,8 @@ def oldest_kept_row_key(cutoff: datetime) -> str:
     A message of the cutoff's very millisecond is kept; every row key above
     this one is older. A cutoff before 1970 keeps every message.
     """
-    milliseconds = min(max(_milliseconds(cutoff), 0), _MAX_MILLISECONDS)
-    return row_key(f"{milliseconds:0{_TIME_DIGITS}x}" + "0" * (MESSAGE_ID_LENGTH - _TIME_DIGITS))
+    ms = min(max(milliseconds(cutoff), 0), _MAX_MILLISECONDS)
+    return row_key(f"{ms:0{_TIME_DIGITS}x}" + "0" * (MESSAGE_ID_LENGTH - _TIME_DIGITS))
 
 
 def retention_cutoff(now: datetime, days: int) -> datetime | None:
@@ -199,7 +199,8 @@ def is_page_limit(value: object) -> TypeGuard[int]:
     return type(value) is int and 1 <= value <= MAX_PAGE
 
 
-def _milliseconds(at: datetime) -> int:
+def milliseconds(at: datetime) -> int:
+    """Milliseconds since 1970 of an aware time (rounded down); raises ValueError for a naive one."""
     if at.tzinfo is None:
         raise ValueError("a time without a time zone is ambiguous")
     return (at - _EPOCH) // timedelta(milliseconds=1)

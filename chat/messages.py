@@ -11,7 +11,7 @@ ASCII JSON out (see ``codec.strict_json``).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -31,7 +31,11 @@ EventId = (
 
 
 class EventData(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """A user event's data: ``{"room"?, "text"?, "id"?}``, each checked.
+    """A user event's data: ``{"room"?, "text"?, "id"?, "before"?, "limit"?, "messageId"?}``.
+
+    ``room``, ``text`` and ``id`` are checked here; ``before``, ``limit``
+    and ``messageId`` are taken as any JSON value and checked by the event
+    that reads them, so that a wrong one gets its own refusal.
 
     ``decode_event_data`` accepts exactly these fields. A client may send
     others; those go the slower way in ``chat.handlers``, where the whole
@@ -42,6 +46,9 @@ class EventData(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     room: RoomLength | UnsetType = UNSET
     text: str | UnsetType = UNSET
     id: EventId | UnsetType = UNSET
+    before: Any = UNSET
+    limit: Any = UNSET
+    message_id: Any = msgspec.field(name="messageId", default=UNSET)
 
 
 _DECODE = msgspec.json.Decoder(EventData).decode
@@ -61,8 +68,9 @@ class OutMessage(msgspec.Struct, frozen=True, tag_field="type"):
 
 
 class ChatMessage(OutMessage, frozen=True, tag="message"):
-    """A message posted to a room, as every member receives it."""
+    """A message posted to a room, as every member receives it (``id``: see ``chat.history``)."""
 
+    id: str
     sender: str = msgspec.field(name="from")
     room: str
     text: str
@@ -78,13 +86,57 @@ class Presence(OutMessage, frozen=True, tag="presence"):
     at: str
 
 
+class Deleted(OutMessage, frozen=True, tag="deleted"):
+    """Its author deleted a room's message."""
+
+    room: str
+    message_id: str = msgspec.field(name="messageId")
+
+
+class Typing(OutMessage, frozen=True, tag="typing"):
+    """A user is typing in a room (sent to the others)."""
+
+    user: str
+    room: str
+
+
+class Member(msgspec.Struct, frozen=True):
+    """A user connected to a room, and with how many connections."""
+
+    user: str
+    connections: int
+
+
 class Ack(OutMessage, frozen=True, tag="ack"):
-    """The sender's reply to an accepted event, with the id it sent."""
+    """The sender's reply to an accepted event, with the id it sent.
+
+    ``message``: ``messageId``; ``join``: ``history`` (null when history is
+    off or could not be read), ``more``, ``members`` (null when the roster
+    could not be read), ``truncated``; ``delete``: ``messageId``;
+    ``typing``: ``forwarded``. An UNSET field is left out; None is null.
+    """
 
     event: str
     room: str
     at: str | UnsetType = UNSET
     rooms: list[str] | UnsetType = UNSET
+    message_id: str | UnsetType = msgspec.field(name="messageId", default=UNSET)
+    history: list[dict[str, object]] | None | UnsetType = UNSET
+    more: bool | UnsetType = UNSET
+    members: list[Member] | None | UnsetType = UNSET
+    truncated: bool | UnsetType = UNSET
+    forwarded: bool | UnsetType = UNSET
+    id: str | int | UnsetType = UNSET
+
+
+class HistoryReply(OutMessage, frozen=True, tag="history"):
+    """A page of a room's messages, oldest first; the first page (no ``before``) adds the roster."""
+
+    room: str
+    messages: list[dict[str, object]]
+    more: bool
+    members: list[Member] | None | UnsetType = UNSET
+    truncated: bool | UnsetType = UNSET
     id: str | int | UnsetType = UNSET
 
 

@@ -33,6 +33,12 @@ class Refusal(enum.StrEnum):
     TOO_MANY_ROOMS = "too_many_rooms"
     INVALID_TEXT = "invalid_text"
     TEXT_TOO_LONG = "text_too_long"
+    HISTORY_OFF = "history_off"
+    HISTORY_UNAVAILABLE = "history_unavailable"
+    INVALID_CURSOR = "invalid_cursor"
+    INVALID_LIMIT = "invalid_limit"
+    NOT_FOUND = "not_found"
+    NOT_YOURS = "not_yours"
 
 
 def refusal_reply(

@@ -50,6 +50,10 @@ class ConnectionContext(msgspec.Struct, frozen=True):
     user_id: str | None = None
     origin: str | None = None
     states: Mapping[str, Any] = msgspec.field(default_factory=dict)
+    # The CloudEvents ``ce-id`` and ``ce-time`` headers, as the service sent
+    # them: a retried event carries the same two (chat history's message ids).
+    event_id: str | None = None
+    event_time: str | None = None
 
 
 class ConnectEvent(msgspec.Struct, frozen=True):
@@ -144,6 +148,8 @@ def decode_exact(raw: str | bytes | bytearray) -> Event | None:
         user_id=_present(ctx.user_id),
         origin=ctx.origin,
         states={} if ctx.states is None else ctx.states,
+        event_id=_header(ctx.headers, "ce-id"),
+        event_time=_header(ctx.headers, "ce-time"),
     )
     if context.event_type is EventType.USER:
         data_type = DataType.TEXT if wire.data_type is None else _WIRE_DATA_TYPES[wire.data_type]
@@ -215,7 +221,27 @@ def _parse_context(ctx: dict[str, Any]) -> ConnectionContext:
         origin=_optional_str(ctx.get("origin"), f"{_CONTEXT}.origin"),
         # Without a copy: the payload's object is not used elsewhere.
         states=states,
+        event_id=_header(ctx.get("headers"), "ce-id"),
+        event_time=_header(ctx.get("headers"), "ce-time"),
     )
+
+
+def _header(headers: object, name: str) -> str | None:
+    """The first value of header ``name`` (lower case) in the context's headers, any case; else None.
+
+    The extension hands the request's headers over as ``{name: [values]}``
+    with the names as sent; the service writes ``ce-id`` and ``ce-time``
+    in lower case (https://learn.microsoft.com/azure/azure-web-pubsub/reference-cloud-events),
+    so the exact name is tried first.
+    """
+    if not isinstance(headers, Mapping):
+        return None
+    values = headers.get(name)
+    if values is None:
+        values = next((v for k, v in headers.items() if isinstance(k, str) and k.lower() == name), None)
+    if isinstance(values, list) and values and isinstance(values[0], str):
+        return values[0]
+    return values if isinstance(values, str) else None
 
 
 def _present(value: str | None) -> str | None:

@@ -4,16 +4,20 @@ For a preflight or a failed validation the extension's own response is the
 answer. Otherwise the event goes to the same handlers as the trigger
 functions, and the webhook reply is built here: a connect reply as a JSON
 body, a user-event reply as a typed body, and the connection's merged states
-base64-encoded in ``ce-connectionState``.
+base64-encoded in ``ce-connectionState``. An event whose handler returns a
+step (``chat.history_events``) comes back as ``PendingEvent``: the caller
+completes the step (``chat.shell``) and asks it for the answer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from chat.handlers import EventOutcome, handle_event
+from chat.history_events import Step
 from chat.settings import Settings
 from codec import strict_json
 from codec.events import InvalidEvent
@@ -22,8 +26,22 @@ from codec.webhook import STATE_HEADER, ContextResponse, InvalidContext, encode_
 from routes.http import JSON, HttpAnswer, error_answer
 
 
-def handle_webhook(context: str | bytes | None, settings: Settings, now: datetime) -> HttpAnswer:
-    """Answer one webhook request from its ``webPubSubContext`` value."""
+@dataclass(frozen=True)
+class PendingEvent:
+    """An event whose outcome waits for the I/O ``step`` names."""
+
+    step: Step
+    states: Mapping[str, Any]
+
+    def answer(self, outcome: EventOutcome) -> HttpAnswer:
+        """The webhook answer once the step's outcome is known."""
+        return _answer(outcome, self.states)
+
+
+def handle_webhook(
+    context: str | bytes | None, settings: Settings, now: datetime, *, history: bool = False
+) -> HttpAnswer | PendingEvent:
+    """Answer one webhook request from its ``webPubSubContext`` value (``history``: whether it is on)."""
     try:
         parsed = parse_context(context)
     except InvalidContext as err:
@@ -32,7 +50,9 @@ def handle_webhook(context: str | bytes | None, settings: Settings, now: datetim
         return _error(ErrorReply(ErrorCode.USER_ERROR, str(err)))
     if isinstance(parsed, ContextResponse):
         return HttpAnswer(parsed.status, parsed.body, parsed.headers)
-    outcome = handle_event(parsed, settings, now)
+    outcome = handle_event(parsed, settings, now, history=history)
+    if not isinstance(outcome, EventOutcome):
+        return PendingEvent(outcome, parsed.context.states)
     return _answer(outcome, parsed.context.states)
 
 

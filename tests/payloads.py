@@ -13,6 +13,8 @@ from typing import Any
 
 NOW = datetime(2026, 11, 27, 12, 30, 15, 250000, tzinfo=timezone.utc)
 NOW_ISO = "2026-11-27T12:30:15.250Z"
+EVENT_ID = "9f5c3a6e-1b2d-4e8f-a7c0-5d4e3f2a1b0c"
+"""The events' CloudEvents ``ce-id`` (their ``ce-time`` is NOW)."""
 SUBPROTOCOL = "json.webpubsub.azure.v1"
 
 
@@ -24,6 +26,8 @@ def context(
     connection_id: str = "AbCdEfGh123-conn",
     hub: str = "chat",
     states: dict[str, Any] | None = None,
+    event_id: str | None = EVENT_ID,
+    event_time: str | None = NOW_ISO,
 ) -> dict[str, Any]:
     ctx: dict[str, Any] = {
         "eventType": event_type,
@@ -39,6 +43,10 @@ def context(
             "ce-connectionId": [connection_id],
         },
     }
+    if event_id is not None:
+        ctx["headers"]["ce-id"] = [event_id]
+    if event_time is not None:
+        ctx["headers"]["ce-time"] = [event_time]
     if user_id is not None:
         ctx["userId"] = user_id
     return ctx
@@ -78,11 +86,17 @@ def user_event(
     data_type: str = "Json",
     rooms: list[str] | None = None,
     user_id: str | None = "alice",
+    states: dict[str, Any] | None = None,
+    **more: Any,
 ) -> dict[str, Any]:
-    """A user event; a non-string ``data`` is JSON-encoded as the service sends it."""
-    states = {"rooms": rooms if rooms is not None else ["lobby"]}
+    """A user event; a non-string ``data`` is JSON-encoded as the service sends it.
+
+    ``states`` are added to the rooms; ``more`` are other ``context`` fields
+    (``connection_id``, ``event_id``, ``event_time``).
+    """
+    states = {"rooms": rooms if rooms is not None else ["lobby"], **(states or {})}
     return {
-        "connectionContext": context("User", name, user_id=user_id, states=states),
+        "connectionContext": context("User", name, user_id=user_id, states=states, **more),
         "data": data if isinstance(data, str) else json.dumps(data),
         "dataType": data_type,
     }

@@ -54,6 +54,19 @@ EXPECTED = {
     "message": [OUTPUT, trigger("user", "message")],
     "join": [OUTPUT, trigger("user", "join")],
     "leave": [OUTPUT, trigger("user", "leave")],
+    "history": [OUTPUT, trigger("user", "history")],
+    "delete": [OUTPUT, trigger("user", "delete")],
+    "typing": [OUTPUT, trigger("user", "typing")],
+    "retention": [
+        {
+            "direction": "IN",
+            "type": "timerTrigger",
+            "name": "timer",
+            "schedule": "0 30 3 * * *",
+            "runOnStartup": False,
+            "useMonitor": True,
+        }
+    ],
     "webhook": [
         OUTPUT,
         {"direction": "IN", "type": "webPubSubContext", "name": "context", "connections": [CONN]},

@@ -23,11 +23,14 @@ environment. Keys are never printed: URLs are shown with ``code=***``.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from app_keys import SYSTEM_KEY_NAME, function_key
@@ -58,10 +61,24 @@ __all__ = [
     "main",
 ]
 
-# What the app's trigger functions declare (tests/infra checks them against
-# the indexed app): the system events and the user events it handles.
-SYSTEM_EVENTS = ("connect", "connected", "disconnected")
-USER_EVENTS = ("message", "join", "leave")
+
+def _event_names() -> ModuleType:
+    """The app's ``chat/event_names.py``, loaded by its path: it imports nothing, and the
+    hook needs neither the app's packages nor its environment."""
+    path = Path(__file__).resolve().parents[2] / "chat" / "event_names.py"
+    spec = importlib.util.spec_from_file_location("chat_event_names", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The events the app's trigger functions are registered for, from the app's
+# own list (tests/infra checks them against the indexed app).
+_NAMES = _event_names()
+SYSTEM_EVENTS: tuple[str, ...] = tuple(_NAMES.SYSTEM_EVENTS)
+USER_EVENTS: tuple[str, ...] = tuple(_NAMES.USER_EVENTS)
 
 HUB_API_VERSION = "2024-03-01"
 # Hub updates take seconds.

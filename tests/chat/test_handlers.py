@@ -2,18 +2,23 @@ import json
 
 import pytest
 
+from chat import history
 from chat.handlers import choose_subprotocol, handle_request
 from chat.settings import Settings
 from codec.actions import AddConnectionToGroup, RemoveConnectionFromGroup, SendToGroup
 from codec.datatype import DataType
 from codec.replies import ConnectReply, ErrorCode, ErrorReply, UserEventReply
 from tests import payloads as p
+from tests.steps import finish
 
 SETTINGS = Settings()
+ID = history.message_id(p.EVENT_ID, p.NOW)
+"""The id of a message posted by an event of the payloads (its ce-id, at NOW)."""
 
 
 def run(payload, settings=SETTINGS):
-    return handle_request(p.as_request(payload), settings, p.NOW)
+    """The outcome with history off (a step completed with no store and an empty room)."""
+    return finish(handle_request(p.as_request(payload), settings, p.NOW))
 
 
 def sent(outcome):
@@ -136,11 +141,22 @@ def test_disconnected_without_a_reason_or_rooms_sends_nothing():
 def test_a_json_message_goes_to_its_room_and_the_sender_gets_an_ack():
     outcome = run(p.user_event("message", {"room": "games", "text": "hi all"}, rooms=["lobby", "games"]))
     assert sent(outcome) == [
-        ("games", {"type": "message", "from": "alice", "room": "games", "text": "hi all", "at": p.NOW_ISO})
+        (
+            "games",
+            {
+                "type": "message",
+                "id": ID,
+                "from": "alice",
+                "room": "games",
+                "text": "hi all",
+                "at": p.NOW_ISO,
+            },
+        )
     ]
     assert outcome.reply == UserEventReply(
         data=json.dumps(
-            {"type": "ack", "event": "message", "room": "games", "at": p.NOW_ISO}, separators=(",", ":")
+            {"type": "ack", "event": "message", "room": "games", "at": p.NOW_ISO, "messageId": ID},
+            separators=(",", ":"),
         ),
         data_type=DataType.JSON,
     )
@@ -153,7 +169,7 @@ def test_a_message_is_sent_to_its_room_as_json_data():
     (action,) = outcome.actions
     assert action == SendToGroup(
         group="lobby",
-        data=f'{{"type":"message","from":"alice","room":"lobby","text":"hi","at":"{p.NOW_ISO}"}}',
+        data=f'{{"type":"message","id":"{ID}","from":"alice","room":"lobby","text":"hi","at":"{p.NOW_ISO}"}}',
         data_type=DataType.JSON,
     )
 
@@ -171,7 +187,9 @@ def test_timestamps_are_utc_whatever_the_time_zone_of_the_clock_and_the_machine(
     time.tzset()
     try:
         tokyo = datetime(2026, 11, 27, 21, 30, 15, 999999, tzinfo=timezone(timedelta(hours=9)))
-        outcome = handle_request(p.as_request(p.user_event("message", {"text": "x"})), SETTINGS, tokyo)
+        # Without a ce-time the handling time stands in for the event's.
+        payload = p.user_event("message", {"text": "x"}, event_time=None)
+        outcome = handle_request(p.as_request(payload), SETTINGS, tokyo)
         assert json.loads(outcome.reply.data)["at"] == "2026-11-27T12:30:15.999Z"
     finally:
         monkeypatch.undo()
@@ -185,6 +203,7 @@ def test_a_plain_text_message_goes_to_the_default_room():
             "lobby",
             {
                 "type": "message",
+                "id": ID,
                 "from": "alice",
                 "room": "lobby",
                 "text": "hello <b>there</b>",
@@ -248,8 +267,13 @@ def test_binary_data_is_refused_with_a_clear_reason():
 
 
 def test_an_unknown_user_event_is_refused_naming_the_events_there_are():
-    outcome = run(p.user_event("typing", {"room": "lobby"}))
-    assert_refused(outcome, "typing", "unknown_event", "unknown event: send one of message, join, leave")
+    outcome = run(p.user_event("shout", {"room": "lobby"}))
+    assert_refused(
+        outcome,
+        "shout",
+        "unknown_event",
+        "unknown event: send one of message, join, leave, history, delete, typing",
+    )
 
 
 def test_an_unknown_event_name_is_echoed_at_most_64_characters_long():
@@ -265,6 +289,7 @@ def test_an_id_is_echoed_in_the_ack_and_in_a_refusal(event_id):
         "event": "message",
         "room": "lobby",
         "at": p.NOW_ISO,
+        "messageId": ID,
         "id": event_id,
     }
     outcome = run(p.user_event("join", {"room": "", "id": event_id}))
@@ -327,6 +352,10 @@ def test_join_adds_the_connection_to_the_room_records_it_and_announces_it():
         "event": "join",
         "room": "games",
         "rooms": ["lobby", "games"],
+        "history": None,  # history is off
+        "more": False,
+        "members": [{"user": "alice", "connections": 1}],  # the joiner, about to be added
+        "truncated": False,
     }
 
 
@@ -340,7 +369,9 @@ def test_a_repeated_join_changes_no_state_announces_nothing_and_adds_the_connect
     # /api/broadcast): the idempotent add lets it back in.
     assert outcome.actions == (AddConnectionToGroup(connection_id="AbCdEfGh123-conn", group="games"),)
     assert outcome.reply == UserEventReply(
-        data='{"type":"ack","event":"join","room":"games","rooms":["lobby","games"]}', data_type=DataType.JSON
+        data='{"type":"ack","event":"join","room":"games","rooms":["lobby","games"],'
+        '"history":null,"more":false,"members":[{"user":"alice","connections":1}],"truncated":false}',
+        data_type=DataType.JSON,
     )
 
 
@@ -507,5 +538,9 @@ def test_timestamps_keep_milliseconds_whole_even_on_the_second(microsecond, writ
     from datetime import datetime, timezone
 
     now = datetime(2026, 11, 27, 12, 30, 0, microsecond, tzinfo=timezone.utc)
-    outcome = handle_request(p.as_request(p.user_event("message", {"text": "x"})), SETTINGS, now)
-    assert json.loads(outcome.reply.data)["at"] == "2026-11-27T12:30:" + written
+    for payload in (
+        p.user_event("message", {"text": "x"}, event_time=None),  # the clock's time
+        p.user_event("message", {"text": "x"}, event_time=now.isoformat()),  # the event's
+    ):
+        outcome = handle_request(p.as_request(payload), SETTINGS, now)
+        assert json.loads(outcome.reply.data)["at"] == "2026-11-27T12:30:" + written

@@ -49,8 +49,8 @@ def test_anything_else_is_left_to_the_field_by_field_reading(text, fragment):
 
 
 def test_messages_are_written_compactly_with_their_type_first_and_unset_fields_left_out():
-    assert encode(ChatMessage(sender="alice", room="lobby", text="hi", at="T")) == (
-        '{"type":"message","from":"alice","room":"lobby","text":"hi","at":"T"}'
+    assert encode(ChatMessage(id="i", sender="alice", room="lobby", text="hi", at="T")) == (
+        '{"type":"message","id":"i","from":"alice","room":"lobby","text":"hi","at":"T"}'
     )
     assert encode(Presence(user="a", event="joined", room="r", at="T")) == (
         '{"type":"presence","user":"a","event":"joined","room":"r","at":"T"}'
@@ -65,7 +65,7 @@ def test_messages_are_written_compactly_with_their_type_first_and_unset_fields_l
 
 @pytest.mark.parametrize("text", ["héllo 👋", "\u2028", "\ud800", 'quote " and \\ back'])
 def test_messages_are_ascii_json_as_the_standard_library_writes_it(text):
-    written = encode(ChatMessage(sender="a", room="r", text=text, at="T"))
+    written = encode(ChatMessage(id="i", sender="a", room="r", text=text, at="T"))
     assert written.isascii()
-    expected = {"type": "message", "from": "a", "room": "r", "text": text, "at": "T"}
+    expected = {"type": "message", "id": "i", "from": "a", "room": "r", "text": text, "at": "T"}
     assert written == json.dumps(expected, separators=(",", ":"))

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+from chat.event_names import SYSTEM_EVENTS, USER_EVENTS
 from function_app import create_app
 from routes.negotiate import PRINCIPAL_HEADER
 from tests.infra.bicep import BicepFile, Opaque, Resource
@@ -143,9 +144,13 @@ def _events(kind: str) -> set[str]:
 def test_the_hubs_handler_carries_exactly_the_trigger_functions_events(hook: ModuleType) -> None:
     body = hook.hub_body("https://app.example/runtime/webhooks/webpubsub?code=k")
     (handler,) = body["properties"]["eventHandlers"]
-    assert set(handler["systemEvents"]) == _events("system") == {"connect", "connected", "disconnected"}
-    assert set(handler["userEventPattern"].split(",")) == _events("user") == {"message", "join", "leave"}
-    assert handler["userEventPattern"] == "message,join,leave"
+    assert set(handler["systemEvents"]) == _events("system") == set(SYSTEM_EVENTS)
+    assert set(handler["userEventPattern"].split(",")) == _events("user") == set(USER_EVENTS)
+    assert handler["userEventPattern"] == "message,join,leave,history,delete,typing"
+    # Each event is its own function, named after it.
+    assert {name for name in bindings() if name in SYSTEM_EVENTS + USER_EVENTS} == set(
+        SYSTEM_EVENTS + USER_EVENTS
+    )
 
 
 def test_the_handler_points_at_the_extensions_webhook_with_its_system_key(hook: ModuleType) -> None:

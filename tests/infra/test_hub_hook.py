@@ -53,7 +53,7 @@ def test_a_healthy_deploy_creates_the_hub_checks_the_app_and_shows_no_key(
     (handler,) = put[2]["properties"]["eventHandlers"]
     assert handler == {
         "urlTemplate": "https://func-abc.azurewebsites.net/runtime/webhooks/webpubsub?code=sEcReT-kEy%2Fwith%2Bchars%3D%3D",
-        "userEventPattern": "message,join,leave",
+        "userEventPattern": "message,join,leave,history,delete,typing",
         "systemEvents": ["connect", "connected", "disconnected"],
         "auth": {"type": "None"},
     }

@@ -10,6 +10,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chat import history
 from chat.handlers import handle_request
 from chat.settings import Settings
 from codec.actions import ACTION_TYPES
@@ -21,6 +22,7 @@ from routes.presence import RoomQuery, UserQuery, parse_query
 from routes.webhook import handle_webhook
 from tests import payloads as p
 from tests.property.strategies import JSON, ODD_TEXT, RAW
+from tests.steps import finish
 
 ROOM = st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True)
 ROOM_RULE = "room must be 1 to 64 letters, digits, '-' or '_'"
@@ -131,8 +133,10 @@ def test_a_message_is_sent_exactly_when_its_room_is_joined_and_its_text_fits(tex
     settings = Settings(max_message_length=limit)
     for joined in (True, False):
         rooms = [room] if joined else ["x" + room[:63]] if room != "x" + room[:63] else ["other"]
-        outcome = handle_request(
-            p.user_event("message", {"room": room, "text": text}, rooms=rooms), settings, p.NOW
+        outcome = finish(
+            handle_request(
+                p.user_event("message", {"room": room, "text": text}, rooms=rooms), settings, p.NOW
+            )
         )
         reply = json.loads(outcome.reply.data)
         if not joined:
@@ -142,16 +146,24 @@ def test_a_message_is_sent_exactly_when_its_room_is_joined_and_its_text_fits(tex
             assert (reply["code"], outcome.actions) == ("text_too_long", ())
             assert reply["message"] == f"text is longer than {limit} characters"
         else:
-            assert reply == {"type": "ack", "event": "message", "room": room, "at": p.NOW_ISO}
+            message_id = history.message_id(p.EVENT_ID, p.NOW)
+            assert reply == {
+                "type": "ack",
+                "event": "message",
+                "room": room,
+                "at": p.NOW_ISO,
+                "messageId": message_id,
+            }
             (action,) = outcome.actions
             assert json.loads(action.data)["text"] == text
+            assert json.loads(action.data)["id"] == message_id
 
 
 @given(room=ODD_TEXT, name=st.sampled_from(["join", "leave"]))
 def test_join_and_leave_accept_exactly_the_valid_room_names(room, name, count):
     count()
     valid = len(room) in range(1, 65) and all(c.isascii() and (c.isalnum() or c in "-_") for c in room)
-    outcome = handle_request(p.user_event(name, {"room": room}), Settings(), p.NOW)
+    outcome = finish(handle_request(p.user_event(name, {"room": room}), Settings(), p.NOW))
     reply = json.loads(outcome.reply.data)
     if valid:
         assert reply["type"] == "ack" and reply["room"] == room
@@ -164,7 +176,7 @@ def test_join_and_leave_accept_exactly_the_valid_room_names(room, name, count):
 def test_json_data_that_is_not_an_object_is_refused_as_invalid_data(data, count):
     count()
     value, ok = strict(data)
-    outcome = handle_request(p.user_event("join", data), Settings(), p.NOW)
+    outcome = finish(handle_request(p.user_event("join", data), Settings(), p.NOW))
     reply = json.loads(outcome.reply.data)
     if not ok:
         assert (reply["code"], reply["message"]) == ("invalid_data", "data is not valid JSON")

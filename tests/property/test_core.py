@@ -21,6 +21,7 @@ from routes.presence import parse_query
 from routes.webhook import handle_webhook
 from tests import payloads as p
 from tests.property.strategies import JSON, ODD_TEXT, RAW, SCALARS
+from tests.steps import finish
 
 SETTINGS = Settings()
 ANY_SETTINGS = st.builds(
@@ -55,7 +56,7 @@ def check_outcome(outcome):
 @given(raw=RAW | ODD_TEXT | JSON)
 def test_a_trigger_request_of_any_shape_is_handled(raw, count):
     count()
-    check_outcome(handle_request(raw, SETTINGS, p.NOW))
+    check_outcome(finish(handle_request(raw, SETTINGS, p.NOW)))
 
 
 @given(
@@ -72,7 +73,7 @@ def test_a_user_event_with_any_data_and_states_is_handled(
     count()
     payload = {"connectionContext": {**p.context("User", name or "x", user_id=user, states=states)}}
     payload.update(data=data, dataType=data_type)
-    outcome = handle_request(payload, settings, p.NOW)
+    outcome = finish(handle_request(payload, settings, p.NOW))
     check_outcome(outcome)
     if isinstance(outcome.reply, UserEventReply):
         body = json.loads(outcome.reply.data)
@@ -87,7 +88,7 @@ def test_a_user_event_with_any_data_and_states_is_handled(
 def test_a_connect_with_any_extra_fields_is_handled(request, user, settings, count):
     count()
     payload = {**(request if isinstance(request, dict) else {}), "connectionContext": p.context(user_id=user)}
-    outcome = handle_request(payload, settings, p.NOW)
+    outcome = finish(handle_request(payload, settings, p.NOW))
     check_outcome(outcome)
     if isinstance(outcome.reply, ConnectReply):
         assert outcome.reply.user_id and outcome.reply.user_id.strip()

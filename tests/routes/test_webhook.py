@@ -6,14 +6,20 @@ import pytest
 from chat.settings import Settings
 from codec.actions import AddConnectionToGroup, SendToGroup
 from codec.webhook import encode_states
-from routes.webhook import handle_webhook
+from routes.webhook import PendingEvent, handle_webhook
 from tests import payloads as p
+from tests.fake_history import FakeHistory
+from tests.steps import finish
 
 SETTINGS = Settings()
 
 
-def call(context: str):
-    return handle_webhook(context, SETTINGS, p.NOW)
+def call(context: str, store=None):
+    """The answer, a pending event's completed as the webhook function does (no store: history off)."""
+    answer = handle_webhook(context, SETTINGS, p.NOW, history=store is not None)
+    if isinstance(answer, PendingEvent):
+        return answer.answer(finish(answer.step, store))
+    return answer
 
 
 def states_header(response) -> dict:
@@ -76,6 +82,15 @@ def test_a_join_merges_new_states_with_the_existing_ones_in_the_header():
     outcome = call(p.web_context(request))
     assert states_header(outcome) == {"rooms": ["lobby", "games"], "theme": "dark"}
     assert AddConnectionToGroup(connection_id="AbCdEfGh123-conn", group="games") in outcome.actions
+
+
+def test_a_join_with_history_on_answers_with_the_rooms_latest_messages():
+    store = FakeHistory()
+    call(p.web_context(p.user_event("message", {"room": "games", "text": "first"}, rooms=["games"])), store)
+    outcome = call(p.web_context(p.user_event("join", {"room": "games"}, event_id="join-1")), store)
+    body = json.loads(outcome.body)
+    assert [m["text"] for m in body["history"]] == ["first"] and body["more"] is False
+    assert states_header(outcome) == {"rooms": ["lobby", "games"]}
 
 
 def test_a_refused_message_is_a_200_whose_body_says_why_and_sends_nothing():
