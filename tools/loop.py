@@ -11,6 +11,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from chat.event_names import USER_EVENTS
 from tools.localhost import server as host_server
 from tools.webpubsub import config
 from tools.webpubsub import server as service_server
@@ -52,7 +53,7 @@ async def start(
     handler = config.EventHandler(
         f"http://localhost:{host_sock.getsockname()[1]}{EVENT_ROUTES[events]}",
         frozenset(config.DEFAULT_SYSTEM_EVENTS),
-        config.DEFAULT_USER_EVENTS,
+        ",".join(USER_EVENTS),  # the app's own list (chat.event_names)
     )
     settings = config.Settings(
         endpoint="http://localhost:1", access_key=secrets.token_urlsafe(33), hubs={hub.lower(): (handler,)}

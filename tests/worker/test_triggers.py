@@ -111,3 +111,119 @@ def test_a_fault_fails_the_invocation_with_a_message_naming_the_setting(worker, 
     assert "ChatMaxMessageLength" in result.error
     assert "secret-looking-value" not in result.error
     assert result.outputs == {}
+
+
+# History on, through the real worker and Azurite
+
+
+def with_history(worker, monkeypatch, azurite_tables, scenario):
+    """Run ``scenario(invoke)`` on one event loop with ``ChatStorage`` set (history on, as
+    deployed), then close the store the app built."""
+    import asyncio
+
+    import function_app
+
+    monkeypatch.setenv("ChatStorage", azurite_tables.connection_string)
+
+    async def invoke(name, payload):
+        return await worker.invoke(name, {"request": worker.json(p.as_request(payload))})
+
+    async def run():
+        try:
+            await scenario(invoke)
+        finally:
+            store = function_app.root.history_store()
+            assert store is not None
+            await store.close()
+
+    asyncio.run(run())
+
+
+def room_name() -> str:
+    import uuid
+
+    return "w" + uuid.uuid4().hex[:12]  # the session's Azurite is shared: a room per test
+
+
+def data(result):
+    return json.loads(json.loads(result.return_value)["data"])
+
+
+def test_message_join_history_delete_and_typing_through_the_worker_with_history_on(
+    worker, monkeypatch, azurite_tables
+):
+    room = room_name()
+
+    async def scenario(invoke):
+        posted = await invoke(
+            "message", p.user_event("message", {"room": room, "text": "hello"}, rooms=[room])
+        )
+        ack = data(posted)
+        (action,) = json.loads(posted.outputs["actions"])
+        assert json.loads(action["data"])["id"] == ack["messageId"]
+        # The service retries the event: the same id, stored once.
+        again = await invoke(
+            "message", p.user_event("message", {"room": room, "text": "hello"}, rooms=[room])
+        )
+        assert data(again)["messageId"] == ack["messageId"]
+
+        joined = data(await invoke("join", p.user_event("join", {"room": room}, user_id="bob")))
+        assert [(m["id"], m["from"], m["text"]) for m in joined["history"]] == [
+            (ack["messageId"], "alice", "hello")
+        ]
+        assert joined["more"] is False and joined["members"] is None  # no service to ask here
+
+        page = data(
+            await invoke("history", p.user_event("history", {"room": room, "limit": 1}, rooms=[room]))
+        )
+        assert page["type"] == "history" and [m["text"] for m in page["messages"]] == ["hello"]
+
+        deleted = await invoke(
+            "delete", p.user_event("delete", {"room": room, "messageId": ack["messageId"]}, rooms=[room])
+        )
+        assert data(deleted) == {
+            "type": "ack",
+            "event": "delete",
+            "room": room,
+            "messageId": ack["messageId"],
+        }
+        assert json.loads(json.loads(deleted.outputs["actions"])[0]["data"])["type"] == "deleted"
+        page = data(await invoke("history", p.user_event("history", {"room": room}, rooms=[room])))
+        assert page["messages"][0]["deleted"] is True and "text" not in page["messages"][0]
+
+        typed = await invoke("typing", p.user_event("typing", {"room": room}, rooms=[room]))
+        assert data(typed)["forwarded"] is True
+        (notice,) = json.loads(typed.outputs["actions"])
+        assert notice["excluded"] == ["AbCdEfGh123-conn"]
+
+    with_history(worker, monkeypatch, azurite_tables, scenario)
+
+
+def test_the_retention_timer_purges_expired_messages_through_the_worker(worker, monkeypatch, azurite_tables):
+    import function_app
+    from chat import history
+
+    room = room_name()
+    monkeypatch.setenv("ChatHistoryDays", "1")
+
+    async def scenario(invoke):
+        store = function_app.root.history_store()
+        now = function_app.root.now()
+        from datetime import timedelta
+
+        old = history.new_message("old", now - timedelta(days=2), room, "alice", "old")
+        new = history.new_message("new", now - timedelta(hours=1), room, "alice", "new")
+        await store.put_message(old)
+        await store.put_message(new)
+        timer = worker.json(json.dumps({"Schedule": {"AdjustForDST": True}, "IsPastDue": False}))
+        result = await worker.invoke("retention", {"timer": timer})
+        assert result.ok, result.error
+        page = await store.latest(room, 10)
+        assert [m.text for m in page.messages] == ["new"]
+
+    with_history(worker, monkeypatch, azurite_tables, scenario)
+
+
+def test_the_retention_timer_does_nothing_with_history_off(worker):
+    timer = worker.json(json.dumps({"Schedule": {"AdjustForDST": True}, "IsPastDue": False}))
+    assert worker.invoke_sync("retention", {"timer": timer}).ok
