@@ -9,9 +9,10 @@ import shutil
 import subprocess
 import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -71,6 +72,30 @@ class Host:
         self._run(self.running.stop())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)
+
+    def connect_users(self, users: list[str]) -> Callable[[], None]:
+        """Connect one plain WebSocket client per user (they land in the default
+        room) on the loop's thread; returns what disconnects them all."""
+
+        async def connect() -> tuple[aiohttp.ClientSession, list[aiohttp.ClientWebSocketResponse]]:
+            # No pool limit: aiohttp's default of 100 connections would hold the 101st socket back.
+            session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+            sockets = []
+            for user in users:
+                headers = {"x-ms-client-principal-name": user}
+                async with session.post(f"{self.url}/api/negotiate", headers=headers) as response:
+                    info = await response.json()
+                sockets.append(await session.ws_connect(info["url"], protocols=("json.webpubsub.azure.v1",)))
+            return session, sockets
+
+        session, sockets = self._run(connect())
+
+        async def close() -> None:
+            for socket in sockets:
+                await socket.close()
+            await session.close()
+
+        return lambda: self._run(close())
 
     def broadcast(self, actions: list[dict]) -> int:
         request = urllib.request.Request(
@@ -153,7 +178,9 @@ def axe_script() -> Path:
     """axe-core's browser script, installed from the pinned lock file (npm ci) when missing."""
     if not AXE.is_file():
         npm = shutil.which("npm")
-        assert npm is not None, "npm is not on PATH: the accessibility checks need axe-core (npm ci in tests/browser)"
+        assert npm is not None, (
+            "npm is not on PATH: the accessibility checks need axe-core (npm ci in tests/browser)"
+        )
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True, timeout=300)
     return AXE
 

@@ -1,6 +1,8 @@
 """History, members, typing and deleting in Chromium, against the local loop with
 history kept on Azurite (the ``host`` fixture)."""
 
+from itertools import pairwise
+
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import HISTORY_PAGE, RECORD_RECEIVED, join, send
@@ -28,7 +30,8 @@ def in_id_order(page: Page) -> list[str]:
     ``ce-time`` has whole seconds, so messages of one second sort by the
     hash part of their ids, not in the order they were sent.)"""
     shown = page.eval_on_selector_all(
-        "#messages li.msg", "items => items.map((li) => [li.dataset.id, li.querySelector('.text').textContent])"
+        "#messages li.msg",
+        "items => items.map((li) => [li.dataset.id, li.querySelector('.text').textContent])",
     )
     return [text for _, text in sorted(shown)]
 
@@ -71,8 +74,19 @@ def test_a_resent_message_replaces_the_one_with_its_id(open_chat, host):
     shown = messages(alice).filter(has_text="first words")
     message_id = shown.get_attribute("data-id")
     assert message_id and len(message_id) == 24
-    resent = {"type": "message", "id": message_id, "from": "alice", "room": "resent", "text": "first words, resent"}
-    action = {"actionName": "sendToGroup", "group": "resent", "dataType": "json", "data": {**resent, "at": "2026-01-01T00:00:00Z"}}
+    resent = {
+        "type": "message",
+        "id": message_id,
+        "from": "alice",
+        "room": "resent",
+        "text": "first words, resent",
+    }
+    action = {
+        "actionName": "sendToGroup",
+        "group": "resent",
+        "dataType": "json",
+        "data": {**resent, "at": "2026-01-01T00:00:00Z"},
+    }
     assert host.broadcast([action, action]) == 202
     expect(alice.locator(f'#messages li[data-id="{message_id}"] .text')).to_have_text("first words, resent")
     expect(messages(alice)).to_have_count(1)
@@ -109,6 +123,20 @@ def test_the_members_list_follows_joins_and_leaves(open_chat):
     expect(alice.locator("#members li")).to_have_text(["alice"])
 
 
+def test_a_room_of_more_than_100_users_lists_100_and_says_and_more(open_chat, host):
+    crowd = [f"crowd-{n:03}" for n in range(101)]
+    disconnect = host.connect_users(crowd)
+    try:
+        # Sorted by user id, the server lists crowd-000 to crowd-099; the page adds its own user.
+        page = open_chat("zz-viewer")
+        expect(page.locator("#members li.more")).to_have_text("and more")
+        listed = page.locator("#members li:not(.more)")
+        expect(listed).to_have_count(101)
+        assert listed.all_text_contents() == [*crowd[:100], "zz-viewer"]
+    finally:
+        disconnect()
+
+
 def test_typing_shows_to_the_others_for_a_few_seconds_never_to_oneself(open_chat):
     alice, bob = open_chat("alice"), open_chat("bob")
     # alice in a second tab: the server sends her typing there, the page must not show it.
@@ -135,7 +163,7 @@ def test_typing_is_sent_at_most_once_every_3_seconds_per_room(open_chat):
     sent = page.evaluate("window.typingSent")
     in_a = [at for at, room in sent if room == "typing-a"]
     assert 1 <= len(in_a) <= 1 + (end - start) // TYPING_EVERY_MS, sent
-    assert all(later - earlier >= TYPING_EVERY_MS for earlier, later in zip(in_a, in_a[1:])), sent
+    assert all(later - earlier >= TYPING_EVERY_MS for earlier, later in pairwise(in_a)), sent
     # Another room has its own allowance.
     assert [room for _, room in sent if room == "typing-b"] == ["typing-b"]
 
@@ -148,7 +176,10 @@ def test_only_ones_own_messages_can_be_deleted_and_everyone_sees_them_go(open_ch
     post(bob, "hello alice")
     expect(messages(bob).filter(has_text="oops, wrong room")).to_have_count(1)
     expect(messages(alice).filter(has_text="hello alice")).to_have_count(1)
-    for page, own, others in ((alice, "oops, wrong room", "hello alice"), (bob, "hello alice", "oops, wrong room")):
+    for page, own, others in (
+        (alice, "oops, wrong room", "hello alice"),
+        (bob, "hello alice", "oops, wrong room"),
+    ):
         expect(messages(page).filter(has_text=own).locator("button.delete")).to_have_text("Delete")
         expect(messages(page).filter(has_text=others).locator("button.delete")).to_have_count(0)
     message_id = messages(alice).filter(has_text="oops").get_attribute("data-id")
