@@ -110,7 +110,7 @@ export class ChatState {
     if (!ROOM_NAME.test(String(roomName))) return null;
     const [room] = this.room(roomName);
     if (item.id && room.byId.has(item.id)) {
-      Object.assign(room.byId.get(item.id), item);
+      update(room.byId.get(item.id), item);
       return 'replaced';
     }
     room.items.push(item);
@@ -135,7 +135,7 @@ export class ChatState {
     for (const item of items) {
       const known = room.byId.get(item.id);
       if (known) {
-        Object.assign(known, item);
+        update(known, item);
         continue;
       }
       let at = room.items.findIndex((other) => other.id && other.id > item.id);
@@ -157,4 +157,11 @@ export class ChatState {
     item.text = '';
     return item;
   }
+}
+
+// A shown message takes the content of the same message arriving again; a
+// deleted one stays deleted (an older copy may come after the deletion).
+function update(shown, again) {
+  const deleted = shown.deleted || again.deleted;
+  Object.assign(shown, again, deleted ? { deleted, text: '' } : {});
 }

@@ -168,8 +168,8 @@ def test_typing_is_sent_at_most_once_every_3_seconds_per_room(open_chat):
     assert [room for _, room in sent if room == "typing-b"] == ["typing-b"]
 
 
-def test_only_ones_own_messages_can_be_deleted_and_everyone_sees_them_go(open_chat):
-    alice, bob = open_chat("alice"), open_chat("bob")
+def test_only_ones_own_messages_can_be_deleted_and_everyone_sees_them_go(open_chat, host):
+    alice, bob = open_chat("alice"), open_chat("bob", init_script=RECORD_RECEIVED)
     join(alice, "deleting")
     join(bob, "deleting")
     post(alice, "oops, wrong room")
@@ -190,6 +190,21 @@ def test_only_ones_own_messages_can_be_deleted_and_everyone_sees_them_go(open_ch
         expect(gone.locator(".author")).to_have_text("alice")
         expect(gone.locator("button.delete")).to_have_count(0)
         expect(page.locator("#messages")).not_to_contain_text("oops, wrong room")
+    # A late copy of the message (a resend) does not bring it back.
+    copy = {
+        "type": "message",
+        "id": message_id,
+        "from": "alice",
+        "room": "deleting",
+        "text": "oops, wrong room",
+    }
+    action = {"actionName": "sendToGroup", "group": "deleting", "dataType": "json", "data": copy}
+    assert host.broadcast([action]) == 202
+    bob.wait_for_function(
+        "id => window.received.filter((m) => m.type === 'message' && m.id === id).length === 2",
+        arg=message_id,
+    )
+    expect(bob.locator(f'#messages li[data-id="{message_id}"] .text')).to_have_text("message deleted")
     # History keeps the deletion: a newcomer sees it the same way.
     carol = open_chat("carol")
     join(carol, "deleting")
