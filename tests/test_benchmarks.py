@@ -12,6 +12,7 @@ from benchmarks.per_event import delivered_request, user_request
 from chat.handlers import handle_request
 from chat.settings import Settings
 from codec.events import UserEvent, decode_exact
+from tests.steps import finish
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,7 +52,7 @@ def test_the_benchmarks_run_and_write_their_table(tmp_path):
 def test_the_benchmarked_events_are_read_the_exact_way_and_accepted(build):
     raw = build("join", {"room": "games"}, ["lobby"])
     assert isinstance(decode_exact(raw), UserEvent)  # not the slower fallback
-    reply = handle_request(raw, Settings(), datetime.now(UTC)).reply
+    reply = finish(handle_request(raw, Settings(), datetime.now(UTC))).reply
     assert json.loads(reply.data)["rooms"] == ["lobby", "games"]
 
 

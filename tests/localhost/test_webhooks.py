@@ -50,8 +50,11 @@ def test_a_signed_event_is_answered(route, monkeypatch):
         # The message went to the room through the service's REST API.
         (call,) = host.service.calls
         assert (call.method, call.path) == ("POST", "/api/hubs/chat/groups/lobby/:send")
-        assert json.loads(call.body) | {"at": None} == {
+        sent = json.loads(call.body)
+        assert len(sent["id"]) == 24  # from the event's ce-id and ce-time
+        assert sent | {"at": None} == {
             "type": "message",
+            "id": sent["id"],
             "from": "alice",
             "room": "lobby",
             "text": "signed",
@@ -74,7 +77,7 @@ def test_an_event_without_its_cloudevents_headers_is_a_400(route, monkeypatch):
 
 def test_an_event_no_function_handles_is_a_404_on_the_trigger_route(monkeypatch):
     async def scenario(host):
-        h = headers(host, KEY, event_name="typing")
+        h = headers(host, KEY, event_name="shout")
         response = await host.session.post(host.url + ROUTES[0], data=b"{}", headers=h)
         assert response.status == 404
 
