@@ -93,7 +93,9 @@ export class Connection {
   }
 
   serverMessage(data) {
-    if (data.type === 'ack') {
+    // Replies echo the event's id; a chat message's own `id` is a string the
+    // page never uses as an event id, so it settles nothing.
+    if (data.type === 'ack' || data.type === 'history') {
       this.settle(data.id, { success: true, data });
     } else if (data.type === 'error') {
       const refused = { success: false, error: { name: data.code, message: data.message } };

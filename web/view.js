@@ -6,14 +6,19 @@ import { MAX_ITEMS_PER_ROOM } from './state.js';
 export const $ = (id) => document.getElementById(id);
 
 export class View {
-  constructor(state) {
+  // actions: {deleteMessage(item), loadOlder()}
+  constructor(state, actions) {
     this.state = state;
+    this.actions = actions;
     this.me = null;
     this.queued = [];
+    // Whether the server keeps history (so that deleting is possible); null while unknown.
+    this.historyOn = null;
+    $('load-older').addEventListener('click', () => this.actions.loadOlder());
   }
 
   showChat(name) {
-    $('name-form').hidden = true;
+    $('sign-in').hidden = true;
     $('chat').hidden = false;
     $('me').textContent = name;
     this.me = name;
@@ -21,7 +26,7 @@ export class View {
 
   askName() {
     $('chat').hidden = true;
-    $('name-form').hidden = false;
+    $('sign-in').hidden = false;
     $('name-input').focus();
   }
 
@@ -52,13 +57,21 @@ export class View {
   flush() {
     const items = this.queued;
     this.queued = [];
+    const log = $('log');
     const list = $('messages');
-    const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
     const fragment = document.createDocumentFragment();
     for (const item of items) fragment.append(this.itemNode(item));
     list.append(fragment);
     for (let extra = list.childElementCount - MAX_ITEMS_PER_ROOM; extra > 0; extra -= 1) list.firstElementChild.remove();
-    if (nearBottom) list.scrollTop = list.scrollHeight;
+    if (nearBottom) log.scrollTop = log.scrollHeight;
+  }
+
+  // A shown message got new content (a resend, or deleted): redraw its node.
+  // One still queued is drawn from the same item when its frame comes.
+  replace(item) {
+    const node = item.id && $('messages').querySelector(`li[data-id="${item.id}"]`);
+    if (node) node.replaceWith(this.itemNode(item));
   }
 
   itemNode(item) {
@@ -67,14 +80,18 @@ export class View {
     time.dateTime = item.at || '';
     time.textContent = formatTime(item.at);
     if (item.kind === 'msg') {
-      li.className = item.from === this.me ? 'msg mine' : 'msg';
+      const mine = item.from === this.me;
+      li.className = `msg${mine ? ' mine' : ''}${item.deleted ? ' deleted' : ''}`;
+      if (item.id) li.dataset.id = item.id;
       const author = document.createElement('span');
       author.className = 'author';
       author.textContent = item.from;
       const text = document.createElement('p');
       text.className = 'text';
-      text.textContent = item.text;
-      li.append(author, time, text);
+      text.textContent = item.deleted ? 'message deleted' : item.text;
+      li.append(author, time);
+      if (mine && item.id && !item.deleted && this.historyOn) li.append(this.deleteButton(item));
+      li.append(text);
     } else {
       li.className = item.kind;
       li.append(`${item.text} `, time);
@@ -82,15 +99,83 @@ export class View {
     return li;
   }
 
-  renderMessages() {
+  deleteButton(item) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'delete';
+    button.textContent = 'Delete';
+    button.addEventListener('click', () => {
+      button.disabled = true;
+      this.actions.deleteMessage(item).finally(() => {
+        button.disabled = false;
+      });
+    });
+    return button;
+  }
+
+  // Redraw the open room. `keep` holds the view still while a page of older
+  // messages goes in above it; otherwise it shows the newest.
+  renderMessages(keep = false) {
     this.queued = [];
+    const log = $('log');
+    const fromBottom = log.scrollHeight - log.scrollTop;
     const list = $('messages');
-    const room = this.state.current && this.state.rooms.get(this.state.current);
+    const room = this.currentRoom();
     $('room-title').textContent = room ? `# ${room.name}` : 'No room';
     const fragment = document.createDocumentFragment();
     if (room) for (const item of room.items) fragment.append(this.itemNode(item));
     list.replaceChildren(fragment);
-    list.scrollTop = list.scrollHeight;
+    this.renderOlder();
+    this.renderMembers();
+    this.renderTyping();
+    log.scrollTop = keep ? log.scrollHeight - fromBottom : log.scrollHeight;
+  }
+
+  currentRoom() {
+    return (this.state.current && this.state.rooms.get(this.state.current)) || null;
+  }
+
+  // The "Load older messages" button: there only while older ones exist.
+  renderOlder() {
+    const room = this.currentRoom();
+    const button = $('load-older');
+    button.hidden = !(room && room.more);
+    button.disabled = Boolean(room && room.loadingOlder);
+  }
+
+  // Who is in the open room, sorted by name; hidden while the roster is unknown.
+  renderMembers() {
+    const room = this.currentRoom();
+    const known = Boolean(room && room.members);
+    $('members-box').hidden = !known;
+    const fragment = document.createDocumentFragment();
+    if (known) {
+      for (const user of [...room.members.keys()].sort()) {
+        const li = document.createElement('li');
+        li.textContent = user;
+        const connections = room.members.get(user);
+        if (connections > 1) li.title = `${connections} connections`;
+        fragment.append(li);
+      }
+      if (room.truncated) {
+        const li = document.createElement('li');
+        li.className = 'more';
+        li.textContent = 'and more';
+        fragment.append(li);
+      }
+    }
+    $('members').replaceChildren(fragment);
+  }
+
+  // "bob is typing…" for the open room.
+  renderTyping() {
+    const room = this.currentRoom();
+    const users = room ? [...room.typing.keys()].sort() : [];
+    let text = '';
+    if (users.length === 1) text = `${users[0]} is typing…`;
+    else if (users.length === 2) text = `${users[0]} and ${users[1]} are typing…`;
+    else if (users.length > 2) text = `${users.length} people are typing…`;
+    $('typing').textContent = text;
   }
 
   // actions: {open(name), leave(name)}
