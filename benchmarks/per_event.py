@@ -13,6 +13,7 @@ from functools import partial
 from multidict import CIMultiDict
 
 from chat.handlers import handle_request
+from chat.history_events import JoinReads, finish_join
 from chat.settings import Settings
 from codec.actions import encode_actions
 from routes.broadcast import plan_broadcast
@@ -94,6 +95,10 @@ def trigger_path(settings: Settings) -> Callable[[str], tuple[str | None, str | 
 
     def run(raw: str) -> tuple[str | None, str | None]:
         outcome = handle_request(raw, settings, NOW)
+        if isinstance(outcome, JoinReads):
+            # A join's reply waits for the roster and the latest page (I/O the
+            # shell does); measured here with neither read, the core's own cost.
+            outcome = finish_join(outcome, None, None)
         reply = json.dumps(outcome.reply.to_binding()) if outcome.reply else None
         return reply, encode_actions(outcome.actions)
 
