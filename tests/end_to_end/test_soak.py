@@ -1,5 +1,9 @@
 """The soak, ten times smaller than ``scripts/soak``: 20 clients of Microsoft's
-Node client SDK in 10 rooms exchange 2,000 messages through the whole loop."""
+Node client SDK in 10 rooms exchange 2,000 messages through the whole loop.
+
+No time budget: a run ends when every acknowledged message has reached every
+member of its room, or as stalled when nothing progressed for 30 s, so a slow
+machine only makes it slower while a lost message still fails it."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def test_steady_traffic_loses_duplicates_and_reorders_nothing() -> None:
-    report = asyncio.run(run(Plan(clients=20, rooms=10, messages=2000, timeout_s=240)))
+    report = asyncio.run(run(Plan(clients=20, rooms=10, messages=2000)))
     assert faults(report, cuts=False) == []
     assert (report["sent"], report["unacknowledged"], report["lost"], report["duplicates"]) == (2000, 0, 0, 0)
     # Each message reaches both members of its room (the sender included).
@@ -24,7 +28,7 @@ def test_steady_traffic_loses_duplicates_and_reorders_nothing() -> None:
 
 
 def test_reliable_clients_whose_sockets_are_cut_recover_every_message_in_order() -> None:
-    report = asyncio.run(run(Plan(clients=20, rooms=10, messages=2000, cuts=5, timeout_s=240)))
+    report = asyncio.run(run(Plan(clients=20, rooms=10, messages=2000, cuts=5)))
     assert report["cuts"] == 5
     assert faults(report, cuts=True) == []
     # A send the SDK gives up on while its connection recovers is not acknowledged,
