@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from benchmarks import proc
@@ -48,8 +48,9 @@ class Plan:
     stall_s: float = 10.0
     senders: int | None = None
     stop_on_fail: bool = True
-    # The service in this process, the host stand-in and the worker in a child (as deployed: apart).
-    split: bool = False
+    # The service in this process, the host stand-in and the worker in a child, as
+    # ``scripts/run`` runs them (apart); False puts the whole loop in this process.
+    split: bool = True
 
 
 @dataclass
@@ -94,7 +95,8 @@ async def measure(plan: Plan, echo: bool = True) -> Result:
             elif "begin" in line:
                 meter.start()
             elif "step" in line:
-                line["cpu"] = meter.read()
+                wall, used = meter.read()
+                line["wallSeconds"], line["cpuSeconds"] = wall, used
                 result.steps.append(line)
                 if echo:
                     print("  " + describe_step(line), flush=True)
@@ -108,10 +110,15 @@ async def measure(plan: Plan, echo: bool = True) -> Result:
 
 def describe_step(step: dict[str, Any]) -> str:
     verdict = "pass" if step["passed"] else "FAIL (" + ", ".join(step_faults(step)) + ")"
-    cpu = ", ".join(f"{name} {share:.0%}" for name, share in step["cpu"].items())
+    # CPU time per message holds still when other work on the machine takes CPUs away.
+    wall, messages = step["wallSeconds"], max(1, step["acked"])
+    cpu = ", ".join(
+        f"{name} {used / wall:.0%} ({used / messages * 1000:.2f} ms/message)"
+        for name, used in step["cpuSeconds"].items()
+    )
     return (
         f"{step['rate']}/s offered: {step['inPerS']:.0f} in, {step['outPerS']:.0f} out per s, "
-        f"p50 {_ms(step['p50Ms'])} p99 {_ms(step['p99Ms'])} max {_ms(step['maxMs'])}; "
+        f"p50 {ms(step['p50Ms'])} p99 {ms(step['p99Ms'])} max {ms(step['maxMs'])}; "
         f"CPU {cpu}; {verdict}"
     )
 
@@ -147,7 +154,7 @@ def summary(result: Result) -> list[str]:
         return [head + "no step passed", memory]
     lines = [
         head + f"highest sustained {best['rate']}/s offered: {best['inPerS']:.0f} messages/s in, "
-        f"{best['outPerS']:.0f} deliveries/s out, p50 {_ms(best['p50Ms'])}, p99 {_ms(best['p99Ms'])}",
+        f"{best['outPerS']:.0f} deliveries/s out, p50 {ms(best['p50Ms'])}, p99 {ms(best['p99Ms'])}",
         memory,
     ]
     if plan.room_size == 10:
@@ -168,9 +175,9 @@ def summary(result: Result) -> list[str]:
 LATENCY = Plan(clients=2, room_size=2, senders=1, rates=(20,), hold_s=10.0, stop_on_fail=False)
 
 
-async def latency(hold_s: float = 10.0, split: bool = False) -> dict[str, Any]:
+async def latency(hold_s: float = 10.0, split: bool = True) -> dict[str, Any]:
     """One sender, one receiver, 20 messages/s: the receiver's p50/p99 send to delivery."""
-    plan = Plan(**{**LATENCY.__dict__, "hold_s": hold_s, "split": split})
+    plan = replace(LATENCY, hold_s=hold_s, split=split)
     result = await measure(plan, echo=False)
     step = result.steps[0]
     return {
@@ -187,11 +194,12 @@ def describe_latency(report: dict[str, Any]) -> str:
     faults = "" if report["passed"] else " FAILED: " + ", ".join(report["faults"])
     return (
         f"unloaded latency (one sender, one receiver, 20 messages/s, {report['messages']} messages; "
-        f"load average {report['load']}): p50 {_ms(report['p50Ms'])}, p99 {_ms(report['p99Ms'])}{faults}"
+        f"load average {report['load']}): p50 {ms(report['p50Ms'])}, p99 {ms(report['p99Ms'])}{faults}"
     )
 
 
-def _ms(value: float | None) -> str:
+def ms(value: float | None) -> str:
+    """Milliseconds as the tables print them (n/a when nothing was measured)."""
     return "n/a" if value is None else f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
 
 
@@ -208,11 +216,13 @@ def main() -> int:
     parser.add_argument("--rates", type=int, nargs="+", default=list(RATES), help="offered messages/s")
     parser.add_argument("--hold", type=float, default=15.0, help="seconds each step lasts (default 15)")
     parser.add_argument("--clients", type=int, default=200, help="connections (default 200)")
-    parser.add_argument("--split", action="store_true", help="host and worker in a child process")
+    parser.add_argument(
+        "--one-process", action="store_true", help="the whole loop in this process (default: host apart)"
+    )
     parser.add_argument("--keep-going", action="store_true", help="run every rate, even after a failure")
     args = parser.parse_args()
     if args.latency:
-        report = asyncio.run(latency(split=args.split))
+        report = asyncio.run(latency(split=not args.one_process))
         print(describe_latency(report), flush=True)
         return 0 if report["passed"] else 1
     for size in args.rooms_of:
@@ -221,7 +231,7 @@ def main() -> int:
             room_size=size,
             rates=tuple(args.rates),
             hold_s=args.hold,
-            split=args.split,
+            split=not args.one_process,
             stop_on_fail=not args.keep_going,
         )
         print(f"rooms of {size}:", flush=True)

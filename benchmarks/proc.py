@@ -39,7 +39,7 @@ def load_average() -> str:
 
 @dataclass
 class CpuMeter:
-    """The share of one CPU each named process used between ``start`` and ``read``."""
+    """The CPU time each named process used between ``start`` and ``read``, and the wall time."""
 
     pids: dict[str, int]
 
@@ -47,8 +47,7 @@ class CpuMeter:
         self._wall = time.monotonic()
         self._cpu = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
 
-    def read(self) -> dict[str, float]:
+    def read(self) -> tuple[float, dict[str, float]]:
+        """Wall seconds since ``start``, and CPU seconds by process name."""
         wall = time.monotonic() - self._wall
-        if wall <= 0:
-            return dict.fromkeys(self.pids, 0.0)
-        return {name: (cpu_seconds(pid) - self._cpu[name]) / wall for name, pid in self.pids.items()}
+        return wall, {name: cpu_seconds(pid) - self._cpu[name] for name, pid in self.pids.items()}

@@ -12,6 +12,7 @@ import shutil
 
 import pytest
 
+from benchmarks import capacity
 from benchmarks.soak import Plan, faults, run
 
 pytestmark = pytest.mark.skipif(
@@ -36,3 +37,23 @@ def test_reliable_clients_whose_sockets_are_cut_recover_every_message_in_order()
     assert report["sent"] + report["unacknowledged"] == 2000
     assert (report["lost"], report["gaps"], report["reordered"]) == (0, 0, 0)
     assert report["delivered"] >= 2 * report["sent"]
+
+
+def test_stepped_open_loop_load_delivers_every_message_to_every_room_member_at_each_rate() -> None:
+    # Rooms of 10, as the guide's small groups; the host stand-in in a child process.
+    plan = capacity.Plan(clients=20, room_size=10, rates=(20, 40), hold_s=2.0, stop_on_fail=False)
+    result = asyncio.run(capacity.measure(plan, echo=False))
+    assert [s["rate"] for s in result.steps] == [20, 40]
+    for step in result.steps:
+        assert (step["offered"], step["acked"]) == (step["rate"] * 2, step["rate"] * 2)
+        assert step["delivered"] == step["acked"] * 10
+        assert (step["lost"], step["duplicates"], step["reordered"], step["refused"]) == (0, 0, 0, 0)
+        assert set(step["cpuSeconds"]) == {"service", "host", "node"}
+    assert result.python_kib_per_connection > 0 and result.node_kib_per_connection > 0
+
+
+def test_unloaded_latency_measures_the_receivers_copy_of_each_message() -> None:
+    report = asyncio.run(capacity.latency(hold_s=1.0, split=False))
+    assert report["messages"] == 20
+    assert report["p50Ms"] is not None and report["p50Ms"] <= report["p99Ms"]
+    assert not [f for f in report["faults"] if "over 1 s" not in f]
