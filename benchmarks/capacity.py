@@ -12,9 +12,10 @@ connection; the result sits beside Unit1's published figures.
 ``--latency`` measures instead one sender and one receiver at 20 messages/s:
 the loop's own latency, with nothing queued.
 
-Source of the guide's figures: Microsoft's Web PubSub performance guide
-(``articles/azure-web-pubsub/concept-performance.md``), as the contract's
-section 9.1 records them.
+Source of the method and the figures: Microsoft's Web PubSub performance
+guide, https://learn.microsoft.com/azure/azure-web-pubsub/concept-performance
+(the highest throughput at which 99% of messages take under 1 s), as the
+contract's section 9.1 records them.
 """
 
 from __future__ import annotations

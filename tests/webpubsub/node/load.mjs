@@ -46,7 +46,8 @@ class Member {
       if (current) current.strays++;
       return;
     }
-    const key = sender * 1e9 + seq;
+    // A small integer key (V8 keeps it unboxed): seq * clients + sender is unique.
+    const key = seq * plan.clients + sender;
     if (current.seen[this.index].has(key)) current.duplicates++;
     current.seen[this.index].add(key);
     const last = current.lastSeq[this.index].get(sender);
