@@ -4,11 +4,13 @@
 // before the next send), stepped up rate after rate. Reads its plan as JSON from
 // argv[2]; prints heartbeats ({"progress": n}), one line per step, then a report.
 //
-// Plan: {host, clients, roomSize, senders, rates, holdS, limitMs, stallMs, stopOnFail}.
+// Plan: {host, clients, roomSize, senders, rates, holdS, warmS, limitMs, stallMs, stopOnFail}.
 //   clients     connections, in rooms of roomSize (member i is in room i % rooms)
 //   senders     how many of them send (the first ones); the rest only receive
 //   rates       offered messages per second, one step each, in order
 //   holdS       how long each step offers its rate
+//   warmS       an unreported first step at the first rate (the app's first
+//               invocation imports its handlers: not the loop's steady cost)
 //   limitMs     the guide's bar: 99% of deliveries within it
 //   stallMs     a step's drain ends when nothing arrived for this long
 // A step passes when its p99 send-to-delivery is within limitMs and nothing
@@ -111,12 +113,12 @@ function oldestAge(step, at) {
   return 0;
 }
 
-/** Offer `rate` messages a second for holdS, round robin over the senders, then drain. */
-async function runStep(index, rate, members, senders, roomSizes) {
+/** Offer `rate` messages a second for `holdS`, round robin over the senders, then drain. */
+async function runStep(index, rate, holdS, members, senders, roomSizes) {
   const step = newStep(index, rate, members);
   for (const m of members) m.step = step;
   const started = now();
-  const total = Math.round(rate * plan.holdS);
+  const total = Math.round(rate * holdS);
   let next = 0;
   let behind = false;
   while (step.offered < total) {
@@ -183,10 +185,15 @@ async function main() {
   // Every room has the same size when clients is a multiple of roomSize (the plans see to it).
   const roomSizes = Math.round(plan.clients / rooms);
   const steps = [];
+  if (plan.warmS > 0) {
+    watchdog = new Watchdog(plan.stallMs, () => true);
+    await runStep(-1, plan.rates[0], plan.warmS, members, senders, roomSizes);
+    watchdog.stop();
+  }
   for (const [i, rate] of plan.rates.entries()) {
     watchdog = new Watchdog(plan.stallMs, () => true);
     emit({ begin: i, rate });
-    const result = await runStep(i, rate, members, senders, roomSizes);
+    const result = await runStep(i, rate, plan.holdS, members, senders, roomSizes);
     watchdog.stop();
     result.nodeRss = process.memoryUsage().rss;
     emit(result);
