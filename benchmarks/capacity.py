@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -161,6 +162,7 @@ def summary(result: Result) -> list[str]:
         head + f"highest sustained {best['rate']}/s offered: {best['inPerS']:.0f} messages/s in, "
         f"{best['outPerS']:.0f} deliveries/s out, p50 {ms(best['p50Ms'])}, p99 {ms(best['p99Ms'])}",
         memory,
+        ceiling(best),
     ]
     if plan.room_size == 10:
         for unit, (inbound, outbound) in (("Unit1", UNIT1_SMALL_GROUPS), ("Unit2", UNIT2_SMALL_GROUPS)):
@@ -175,6 +177,24 @@ def summary(result: Result) -> list[str]:
             f"vs Unit1 send to user's {UNIT1_SEND_TO_USER}/s: {best['inPerS'] / UNIT1_SEND_TO_USER:.2f}x"
         )
     return lines
+
+
+def ceiling(step: dict[str, Any]) -> str:
+    """CPU time per message by process, and the rate the machine's CPUs could carry at that cost.
+
+    Unlike the rates, CPU time per message hardly moves when other work on a
+    shared machine takes CPUs away; the ceiling assumes every CPU free and no
+    queueing, so the real capacity is below it.
+    """
+    messages = max(1, step["acked"])
+    per = {name: used / messages * 1000 for name, used in step["cpuSeconds"].items()}
+    total = sum(per.values())
+    parts = ", ".join(f"{name} {value:.2f}" for name, value in per.items())
+    cpus = os.cpu_count() or 1
+    return (
+        f"CPU per message: {parts} ms (total {total:.2f} ms): {cpus} free CPUs would carry at most "
+        f"{cpus * 1000 / total:.0f} messages/s at that cost"
+    )
 
 
 LATENCY = Plan(clients=2, room_size=2, senders=1, rates=(20,), hold_s=10.0, stop_on_fail=False)

@@ -121,11 +121,15 @@ def test_a_capacity_step_fails_for_loss_for_falling_behind_and_past_one_second()
 
 
 def test_the_capacity_summary_sits_beside_unit1_and_unit2_small_groups():
-    best = {"rate": 400, "inPerS": 400.0, "outPerS": 4000.0, "p50Ms": 20.0, "p99Ms": 500.0}
+    best = {
+        "rate": 400, "inPerS": 400.0, "outPerS": 4000.0, "p50Ms": 20.0, "p99Ms": 500.0, "acked": 4000,
+        "cpuSeconds": {"service": 4.0, "host": 5.0, "node": 2.0},
+    }  # fmt: skip
     result = capacity.Result(capacity.Plan(room_size=10), "1.00, 1.00, 1.00", best=best)
     lines = capacity.summary(result)
     assert "highest sustained 400/s offered: 400 messages/s in, 4000 deliveries/s out" in lines[0]
-    assert lines[2:] == [
+    assert lines[2].startswith("CPU per message: service 1.00, host 1.25, node 0.50 ms (total 2.75 ms)")
+    assert lines[3:] == [
         "vs Unit1 small groups (400 in, 4,000 out): 1.00x in, 1.00x out",
         "vs Unit2 small groups (800 in, 8,000 out): 0.50x in, 0.50x out",
     ]
