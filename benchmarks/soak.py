@@ -23,6 +23,7 @@ from typing import Any
 
 from benchmarks.node_driver import ROOT, Driver
 from tools import loop
+from tools.webpubsub.session import Limits
 
 RELIABLE = "json.reliable.webpubsub.azure.v1"
 
@@ -35,6 +36,8 @@ class Plan:
     cuts: int = 0
     # No progress (ack, delivery or failed send) for this long ends the phase as stalled.
     stall_s: float = 30.0
+    # The local service's reliable-protocol bounds (None: its defaults).
+    limits: Limits | None = None
 
 
 def rsskib() -> int:
@@ -55,7 +58,7 @@ class Observed:
 
 async def run(plan: Plan) -> dict[str, Any]:
     """One phase; returns the clients' report plus the cuts made and the memory per connection."""
-    running = await loop.start(ROOT)
+    running = await loop.start(ROOT, limits=plan.limits)
     observed = Observed()
     try:
         spec = {
@@ -107,9 +110,9 @@ def faults(report: dict[str, Any], cuts: bool) -> list[str]:
             f"stalled: nothing progressed for {report['stallSeconds']:g} s with {report['unsettled']} "
             "sends unanswered"
         )
-    broken += [f"{report[k]} {k}" for k in ("lost", "reordered", "gaps") if report[k]]
     if report["lost"]:
-        broken.append("for example " + "; ".join(report["lostSamples"]))
+        broken.append(f"{report['lost']} lost, for example " + "; ".join(report["lostSamples"]))
+    broken += [f"{report[k]} {k}" for k in ("reordered", "gaps") if report[k]]
     sent_twice = report["duplicates"]
     # A client's resend after a cut reaches the app under a new ack id (the
     # SDKs' behaviour), so the app may send that message twice: at most once

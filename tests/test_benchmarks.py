@@ -88,8 +88,7 @@ def test_a_stalled_soak_names_the_stall_and_what_was_lost():
     )
     assert soak.faults(report, cuts=False) == [
         "stalled: nothing progressed for 30 s with 3 sends unanswered",
-        "2 lost",
-        "for example u1 never got u3's #4; u2 never got u3's #4",
+        "2 lost, for example u1 never got u3's #4; u2 never got u3's #4",
         "only 197 of 200 messages sent",
     ]
 

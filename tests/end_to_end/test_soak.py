@@ -14,6 +14,7 @@ import pytest
 
 from benchmarks import capacity
 from benchmarks.soak import Plan, faults, run
+from tools.webpubsub.session import Limits
 
 pytestmark = pytest.mark.skipif(
     shutil.which("node") is None, reason="node is not on PATH: no Node SDK clients"
@@ -37,6 +38,18 @@ def test_reliable_clients_whose_sockets_are_cut_recover_every_message_in_order()
     assert report["sent"] + report["unacknowledged"] == 2000
     assert (report["lost"], report["gaps"], report["reordered"]) == (0, 0, 0)
     assert report["delivered"] >= 2 * report["sent"]
+
+
+def test_a_service_that_drops_clients_fails_the_soak_with_what_was_lost_once_nothing_moves() -> None:
+    # A resend buffer of 20 messages: the SDK acknowledges about once a second,
+    # so a client receiving faster is dropped for good (1008) and misses the rest.
+    plan = Plan(clients=4, rooms=2, messages=400, stall_s=5, limits=Limits(resend_messages=20))
+    report = asyncio.run(run(plan))
+    broken = faults(report, cuts=False)
+    assert broken[0].startswith("stalled: nothing progressed for 5 s with ")
+    assert report["lost"] > 0
+    assert broken[1].startswith(f"{report['lost']} lost, for example u")
+    assert " never got u" in broken[1]
 
 
 def test_stepped_open_loop_load_delivers_every_message_to_every_room_member_at_each_rate() -> None:
