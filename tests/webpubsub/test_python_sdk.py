@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from azure.messaging.webpubsubclient.aio import WebPubSubClient, WebPubSubClientCredential
 from azure.messaging.webpubsubclient.models import (
     CallbackType,
     OnGroupDataMessageArgs,
+    OnServerDataMessageArgs,
     WebPubSubDataType,
     WebPubSubProtocolType,
 )
 
 from tests.webpubsub.conftest import RELIABLE, Harness, harness, run
+from tools.webpubsub.session import Limits
+from tools.webpubsub.state import Message
 
 ROLES = ("webpubsub.joinLeaveGroup", "webpubsub.sendToGroup")
 PROTOCOLS = [WebPubSubProtocolType.JSON_RELIABLE, WebPubSubProtocolType.JSON]
@@ -141,3 +145,55 @@ def test_the_synchronous_sdk_client_connects_joins_and_receives_its_group_messag
                 await asyncio.to_thread(client.close)
 
     run(scenario)
+
+
+def test_the_sdk_resumes_with_every_message_after_the_service_closes_it_for_reading_too_slowly():
+    async def scenario():
+        # Byte bounds the flood never reaches: only the write timeout closes the client.
+        limits = Limits(write_timeout=0.5, grace_seconds=30, resend_bytes=2**28, outbound_bytes=2**28)
+        async with harness(limits=limits) as h:
+            # The client runs on an event loop of its own, which the test can freeze.
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(target=loop.run_forever, daemon=True)
+            thread.start()
+            got: list[str] = []
+
+            def on_client_loop(coro):
+                return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, loop))
+
+            async def opened() -> WebPubSubClient:
+                client = _client(h, "slow")
+
+                async def on_server(message: OnServerDataMessageArgs) -> None:
+                    got.append(message.data)
+
+                await client.subscribe(CallbackType.SERVER_MESSAGE, on_server)
+                await client.open()
+                return client
+
+            release = threading.Event()
+            client = await on_client_loop(opened())
+            try:
+                (conn,) = h.running.service.all_connections()
+                loop.call_soon_threadsafe(release.wait, 20)  # the client reads nothing meanwhile
+                sent = 0
+                while conn.sink.attached:
+                    assert sent < 1000, "the stalled client was never closed"
+                    await h.running.service.send([conn], Message(f"{sent}:{'x' * 65536}".encode(), "text"))
+                    sent += 1
+                    await asyncio.sleep(0.01)
+                release.set()
+                await _until(lambda: len(got) >= sent and conn.sink.attached, "every message, resumed")
+                await asyncio.sleep(0.3)  # room for a duplicate to show up, were there one
+                assert [text.split(":")[0] for text in got] == [str(n) for n in range(sent)]
+                assert h.running.service.connection("chat", conn.id) is conn
+                assert len(h.handler.named("connect")) == 1
+                assert h.handler.named("disconnected") == []
+            finally:
+                release.set()
+                await on_client_loop(client.close())
+                loop.call_soon_threadsafe(loop.stop)
+                thread.join(10)
+                loop.close()
+
+    run(scenario, timeout=90)

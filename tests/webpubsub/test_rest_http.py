@@ -440,7 +440,7 @@ def test_generate_token_issues_a_token_the_client_endpoint_accepts(served: Serve
 @pytest.mark.parametrize(
     ("query", "target", "message"),
     [
-        ([("minutesToExpire", "0")], "minutesToExpire", "0 is out of range; it must be at least 1"),
+        ([("minutesToExpire", "0")], "minutesToExpire", "0 is out of range; it must be from 1 to 43200"),
         ([("clientType", "MQTT")], "clientType", "'MQTT' clients are not supported here; use Default"),
         ([("group", "")], "group", "must not be empty or only white space"),
     ],

@@ -24,8 +24,9 @@ import aiohttp
 import jwt
 from aiohttp import web
 
-from tools.webpubsub import events, frames, permissions, tokens
+from tools.webpubsub import events, frames, permissions, strict_json, tokens
 from tools.webpubsub.events import Context, EventSender
+from tools.webpubsub.outbox import Outbox
 from tools.webpubsub.session import GONE, NORMAL, Kind, Limits, Session
 from tools.webpubsub.state import Connection, DataType, Message, Service
 
@@ -113,12 +114,12 @@ class ClientEndpoint:
         await ws.prepare(request)
         self.service.add(conn)
         self.service.set_states(conn, outcome.states)
-        await session.attach(ws, request, conn.user_id)
+        outbox = session.attach(ws, request, conn.user_id)
         log.info(
             "connection %s opened on hub %s (%s)", connection_id, hub, outcome.subprotocol or "raw WebSocket"
         )
         await self.sender.send(self._context(conn), "system", "connected", b"{}", "application/json")
-        await self._serve(ws, conn, session)
+        await self._serve(ws, conn, session, outbox)
         return ws
 
     async def _resume(self, request: web.Request, hub: str, offered: list[str]) -> web.StreamResponse:
@@ -148,8 +149,8 @@ class ClientEndpoint:
             await ws.close(code=GONE, message=reason.encode())
             return ws
         log.info("connection %s resumed on hub %s", connection_id, hub)
-        await session.attach(ws, request, conn.user_id)
-        await self._serve(ws, conn, session)
+        outbox = session.attach(ws, request, conn.user_id)
+        await self._serve(ws, conn, session, outbox)
         return ws
 
     async def _connect(
@@ -214,11 +215,14 @@ class ClientEndpoint:
             kind=kind,
         )
 
-    async def _serve(self, ws: web.WebSocketResponse, conn: Connection, session: Session) -> None:
+    async def _serve(
+        self, ws: web.WebSocketResponse, conn: Connection, session: Session, outbox: Outbox
+    ) -> None:
         """Read the socket until it ends, then end the connection, or suspend a reliable one.
 
         Only a client's normal close (1000) ends a reliable connection; a socket
         lost, or closed with another code, can be resumed within the grace period.
+        Returns once the socket's writer is done with it (aiohttp would close it otherwise).
         """
         close_code: int | None = None
         too_big = False
@@ -250,6 +254,7 @@ class ClientEndpoint:
             else:
                 reason = f"the client closed the connection with code {close_code}"
                 await session.detached(ws, reason, recoverable=True)
+            await outbox.finished()
 
     async def _raw(self, conn: Connection, session: Session, data: str | bytes) -> bool:
         """A raw client's frame: the user event ``message``; False when it ended the connection."""
@@ -400,6 +405,8 @@ def _why(err: jwt.InvalidTokenError) -> str:
         return "it has expired"
     if isinstance(err, jwt.ImmatureSignatureError):
         return "it is not valid yet"
+    if isinstance(err, jwt.MissingRequiredClaimError):
+        return f"it has no expiry ({err.claim})" if err.claim == "exp" else f"it has no {err.claim!r} claim"
     if isinstance(err, jwt.InvalidAudienceError):
         return "it was issued for another hub or service (check the hub and the endpoint)"
     if isinstance(err, jwt.InvalidSignatureError):
@@ -412,14 +419,10 @@ def _why(err: jwt.InvalidTokenError) -> str:
 def _reply(body: bytes) -> Mapping[str, object]:
     if not body.strip():
         return {}
-    reply = json.loads(body, parse_constant=_no_constant)
+    reply = strict_json.loads(body)
     if not isinstance(reply, dict):
         raise ValueError("the reply is not a JSON object")
     return reply
-
-
-def _no_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _strings(values: object) -> list[str]:

@@ -18,6 +18,7 @@ import json
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from tools.webpubsub import strict_json
 from tools.webpubsub.config import Settings
 
 log = logging.getLogger("webpubsub.events")
@@ -32,6 +34,10 @@ log = logging.getLogger("webpubsub.events")
 EVENT_TIMEOUT_SECONDS = 30
 RECHECK_REFUSED_SECONDS = 60
 MAX_EVENTS_IN_FLIGHT = 1000
+# Expanded URLs whose check outcome is remembered. With ``{event}`` in a template
+# and a wildcard user pattern every event name a client invents is a new URL: the
+# least recently used is forgotten past this bound (and checked again if it returns).
+MAX_CHECKED_URLS = 1000
 CONTENT_TYPES = {"text": "text/plain", "json": "application/json", "binary": "application/octet-stream"}
 
 
@@ -49,7 +55,7 @@ def decode_states(value: str) -> dict[str, object]:
     """States from a handler's ``ce-connectionState`` header; raises ValueError if malformed."""
     if not value.strip():
         return {}
-    states = json.loads(base64.b64decode(value, validate=True))
+    states = strict_json.loads(base64.b64decode(value, validate=True))
     if not isinstance(states, dict):
         raise ValueError("connection state must be a JSON object")
     return states
@@ -59,6 +65,15 @@ def data_type_of(content_type: str) -> str:
     """The data type a reply's ``Content-Type`` names (``binary`` when it names none we know)."""
     media = content_type.split(";")[0].strip().lower()
     return next((k for k, v in CONTENT_TYPES.items() if v == media), "binary")
+
+
+@dataclass
+class _Check:
+    """One expanded URL's abuse-protection check: its outcome (pending while it runs), and
+    when it was refused, if it was."""
+
+    outcome: asyncio.Future[bool | None]
+    refused_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -144,14 +159,18 @@ def _safe(url: str) -> str:
 class EventSender:
     """Sends events to the configured handlers, checking each expanded URL once."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, max_checked_urls: int = MAX_CHECKED_URLS) -> None:
         self._settings = settings
+        self._max_checked = max_checked_urls
         self.origin = urlsplit(settings.endpoint).hostname or "localhost"
         self._session: aiohttp.ClientSession | None = None
-        # Expanded URL -> its check's outcome; a pending future while the check runs.
-        self._checks: dict[str, asyncio.Future[bool | None]] = {}
-        # Expanded URL -> when it last refused the check.
-        self._refused: dict[str, float] = {}
+        # Expanded URL -> its check, least recently used first, at most ``max_checked_urls``.
+        self._checks: OrderedDict[str, _Check] = OrderedDict()
+
+    @property
+    def checked_urls(self) -> int:
+        """How many expanded URLs the sender remembers a check for (at most its bound)."""
+        return len(self._checks)
 
     async def close(self) -> None:
         """Close the HTTP client the events go out on."""
@@ -218,22 +237,28 @@ class EventSender:
         (a Functions host still loading its extension may refuse at first); an
         unreachable handler is checked again on its next event.
         """
-        refused_at = self._refused.get(url)
-        if refused_at is not None and time.monotonic() - refused_at < RECHECK_REFUSED_SECONDS:
-            return False
-        pending = self._checks.get(url)
-        if pending is not None and refused_at is None:
-            return await asyncio.shield(pending)
+        known = self._checks.get(url)
+        if known is not None:
+            self._checks.move_to_end(url)
+            if known.refused_at is None:
+                return await asyncio.shield(known.outcome)
+            if time.monotonic() - known.refused_at < RECHECK_REFUSED_SECONDS:
+                return False
         future: asyncio.Future[bool | None] = asyncio.get_running_loop().create_future()
-        self._checks[url] = future
-        self._refused.pop(url, None)
+        check = _Check(future)
+        self._checks[url] = check
+        self._checks.move_to_end(url)
+        while len(self._checks) > self._max_checked:
+            # Forgotten, not failed: whoever awaits its outcome still gets it.
+            self._checks.popitem(last=False)
         try:
             status, allowed = await self._validate(session, url, "OPTIONS")
             if status == 404:
                 # As the service does: a handler without OPTIONS may answer the check on GET.
                 status, allowed = await self._validate(session, url, "GET")
         except (aiohttp.ClientError, TimeoutError) as err:
-            del self._checks[url]
+            if self._checks.get(url) is check:
+                del self._checks[url]
             future.set_result(None)
             log.warning(
                 "event handler %s unreachable for its abuse-protection check (%s)",
@@ -245,7 +270,7 @@ class EventSender:
         if allowed:
             log.info("event handler %s passed the abuse-protection check", _safe(url))
         else:
-            self._refused[url] = time.monotonic()
+            check.refused_at = time.monotonic()
             log.error(
                 "event handler %s REFUSED the abuse-protection check (answered %s without "
                 "WebHook-Allowed-Origin: %s): it gets no events; checking again in %d s at the earliest",

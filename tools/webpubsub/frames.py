@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from tools.webpubsub import strict_json
 from tools.webpubsub.state import DataType, Message
 
 JSON = "json.webpubsub.azure.v1"
@@ -43,9 +43,9 @@ class Request:
 def parse(raw: str | bytes) -> Request:
     """A client frame; raises BadFrame."""
     try:
-        frame = json.loads(raw, parse_constant=_no_constant)
-    except (ValueError, UnicodeDecodeError):
-        raise BadFrame("the frame is not JSON") from None
+        frame = strict_json.loads(raw)
+    except ValueError as err:
+        raise BadFrame(f"the frame is not strict JSON: {err}") from None
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         raise BadFrame("the frame is not a JSON object with a type")
     kind = frame["type"]
@@ -76,10 +76,6 @@ def parse(raw: str | bytes) -> Request:
     raise BadFrame(f"unknown frame type {kind[:64]!r}")
 
 
-def _no_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _uint(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
@@ -98,7 +94,11 @@ def _data(frame: dict[str, Any]) -> tuple[bytes, DataType]:
     if data_type == "json":
         if "data" not in frame:
             raise BadFrame("data is required")
-        return json.dumps(data, allow_nan=False, separators=(",", ":")).encode(), "json"
+        try:
+            return strict_json.dumps(data).encode(), "json"
+        except ValueError:
+            # Read at the parser's depth limit, one level too deep to write back.
+            raise BadFrame("data is nested too deeply") from None
     if data_type == "text" and isinstance(data, str):
         return data.encode(), "text"
     if data_type == "binary" and isinstance(data, str):
@@ -115,11 +115,20 @@ def _payload(message: Message) -> object:
     text = message.data.decode("utf-8", "replace")
     if message.data_type == "json":
         try:
-            return json.loads(text)
+            return strict_json.loads(text)
         except ValueError:
-            # Data sent as JSON that is not JSON reaches the client as text.
+            # Data sent as JSON that is not strict JSON (a handler's reply) reaches the client as text.
             return text
     return text
+
+
+def message_text(msg: Message, sequence_id: int | None = None) -> str:
+    """A ``message`` frame as text; JSON data too deep to write back goes as text."""
+    try:
+        return dumps(message(msg, sequence_id))
+    except ValueError:
+        as_text = Message(msg.data, "text", msg.group, msg.from_user_id)
+        return dumps(message(as_text, sequence_id))
 
 
 def message(msg: Message, sequence_id: int | None = None) -> dict[str, Any]:
@@ -167,4 +176,4 @@ PONG: dict[str, Any] = {"type": "pong"}
 
 def dumps(frame: dict[str, Any]) -> str:
     """A frame as compact, strict JSON text."""
-    return json.dumps(frame, allow_nan=False, separators=(",", ":"))
+    return strict_json.dumps(frame)

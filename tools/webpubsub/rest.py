@@ -93,7 +93,9 @@ class RestApi:
                 )
             raise ApiError(404, "NotFound", f"no operation at {request.path}")
         try:
-            authorize(self._key, request.headers.get("Authorization"), _request_url(request, self.endpoint))
+            # The audience is this service's own URL for the path: never the Host header the caller
+            # sent, or a token for any host would pass with that host named in the request.
+            authorize(self._key, request.headers.get("Authorization"), self.endpoint + request.raw_path)
         except Unauthorized as err:
             raise ApiError(401, "Unauthorized", str(err)) from None
         query = request.query
@@ -245,7 +247,9 @@ class RestApi:
         client_type = call.query.get("clientType", "Default")
         if client_type.lower() != "default":
             raise bad_request("clientType", f"{client_type!r} clients are not supported here; use Default")
-        minutes = rest_params.integer(call.query, "minutesToExpire", 1, None) or 60
+        minutes = (
+            rest_params.integer(call.query, "minutesToExpire", 1, rest_params.MINUTES_TO_EXPIRE_MAX) or 60
+        )
         groups = tuple(rest_params.group(g) for g in call.query.getall("group", []))
         token = issue_client_token(
             self._key,
@@ -350,12 +354,6 @@ def _check_param(name: str, value: str) -> str:
     if name == "permission":
         return rest_params.permission(value)
     return rest_params.identifier(value, name)
-
-
-def _request_url(request: web.Request, endpoint: str) -> str:
-    """The URL the client addressed, as it wrote it (for the token's audience)."""
-    host = request.headers.get("Host") or endpoint.split("://", 1)[-1]
-    return f"{request.scheme}://{host}{request.raw_path}"
 
 
 def _filter(query: MultiMapping[str]) -> odata.Predicate | None:

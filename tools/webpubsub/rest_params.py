@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Mapping
 
 from aiohttp import web
 from multidict import MultiMapping
 
+from tools.webpubsub import strict_json
 from tools.webpubsub.state import PERMISSIONS, DataType, Message, Permission
 
 LATEST_API_VERSION = "2024-12-01"
@@ -25,6 +25,9 @@ API_VERSIONS = ("2021-10-01", "2022-11-01", "2024-01-01", LATEST_API_VERSION)
 HUB_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_`,.\[\]]{0,127}")
 GROUP_MAX_LENGTH = 1024
 TTL_MAX_SECONDS = 300
+# The spec (routes.tsp, generateClientToken) sets only a minimum of 1 on an
+# int32; this service bounds client tokens at 30 days, its own choice.
+MINUTES_TO_EXPIRE_MAX = 43_200
 PAGE_SIZE_MAX = 200
 
 CONTENT_TYPES: dict[str, DataType] = {
@@ -138,8 +141,8 @@ def excluded(query: MultiMapping[str]) -> set[str]:
 def groups_body(raw: bytes) -> tuple[list[str], str | None]:
     """The ``{"groups": [...], "filter": "..."}`` body of ``:addToGroups``/``:removeFromGroups``."""
     try:
-        body = json.loads(raw, parse_constant=_no_constant) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError):
+        body = strict_json.loads(raw) if raw.strip() else None
+    except ValueError:
         raise bad_request("body", "is not valid JSON") from None
     if not isinstance(body, Mapping):
         raise bad_request("body", 'must be a JSON object {"groups": [...], "filter": "..."}')
@@ -170,7 +173,7 @@ async def message(request: web.Request) -> Message:
             raise bad_request("body", "is not UTF-8 text") from None
         if data_type == "json":
             try:
-                json.loads(text, parse_constant=_no_constant)
+                strict_json.loads(text)
             except ValueError:
                 raise bad_request("body", "is not valid JSON (Content-Type is application/json)") from None
     return Message(data=data, data_type=data_type)
@@ -190,7 +193,3 @@ def resume_after(token: str | None) -> str | None:
         return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise bad_request("continuationToken", "is not one this service issued") from None
-
-
-def _no_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")

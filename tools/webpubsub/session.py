@@ -8,10 +8,18 @@ waits a grace period for the client to reconnect with its connection id and
 reconnection token, and is then resumed on the new socket with everything
 unacknowledged resent in order.
 
+Frames reach the socket through an ``Outbox``: a bounded queue drained by a
+task of the connection's own, so a delivery never waits for the client and a
+client that stops reading holds up nobody else.
+
 Bounds (``Limits``): past the grace period, or with more unacknowledged
 messages than the buffer holds, the connection ends for good: the client
 gets a ``disconnected`` frame and close code 1008 (which tells the SDKs not to
 try recovery), and the event handler gets ``disconnected`` with the reason.
+A client that does not take a frame within ``write_timeout``, or lets its
+outbound queue fill, reads too slowly: a raw or json connection ends as with a
+full buffer (1008); a reliable one's socket is closed with 1013 and the
+connection waits its grace period for the client to resume.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from typing import Any, Literal
 from aiohttp import web
 
 from tools.webpubsub import frames
+from tools.webpubsub.outbox import Outbox
 from tools.webpubsub.state import Message
 
 log = logging.getLogger("webpubsub.session")
@@ -39,6 +48,12 @@ Kind = Literal["raw", "json", "reliable"]
 # 1003/1007 for frames that are not the protocol's; 1009 for a frame over 1 MB.
 NORMAL = 1000
 GONE = 1008
+# A reliable connection whose client reads too slowly loses its socket with
+# 1013 (Try Again Later): Microsoft's client SDKs recover a reliable connection
+# after any close code but 1008 (@azure/web-pubsub-client 1.1.0,
+# dist/esm/webPubSubClient.js, _handleConnectionClose; azure-messaging-webpubsubclient
+# 1.1.0, azure/messaging/webpubsubclient/aio/_client.py, on_close).
+SLOW = 1013
 # How many processed ack ids a connection remembers to answer Duplicate.
 REMEMBERED_ACK_IDS = 10_000
 
@@ -54,6 +69,12 @@ class Limits:
     # still caps the memory.
     resend_messages: int = 10_000
     resend_bytes: int = 16 * 1024 * 1024
+    # Frames waiting for the socket (a reliable connection's also wait in its
+    # resend buffer, whose bounds then come first): the same bounds.
+    outbound_messages: int = 10_000
+    outbound_bytes: int = 16 * 1024 * 1024
+    # How long one write may wait for the client to read before it counts as too slow.
+    write_timeout: float = 10.0
 
 
 class Session:
@@ -71,12 +92,12 @@ class Session:
         self._limits = limits
         self._on_end = on_end
         self._ws: web.WebSocketResponse | None = None
-        self._request: web.Request | None = None
-        self._lock = asyncio.Lock()
+        self._outbox: Outbox | None = None
         self._next_sequence = 1
         self._unacked: deque[tuple[int, str]] = deque()
         self._unacked_bytes = 0
         self._grace: asyncio.Task[None] | None = None
+        self._lost_because: str | None = None
         self._acks: OrderedDict[int, None] = OrderedDict()
         self.reconnection_token: str | None = None
         self.ended = False
@@ -92,25 +113,29 @@ class Session:
         """Whether ``ws`` is the connection's current socket."""
         return self._ws is ws
 
-    async def attach(self, ws: web.WebSocketResponse, request: web.Request, user_id: str | None) -> None:
-        """Put the connection on ``ws``: send ``connected``, then resend what is unacknowledged."""
-        async with self._lock:
-            old_request = self._request
-            self._ws, self._request = ws, request
-            if self._grace is not None:
-                self._grace.cancel()
-                self._grace = None
+    def attach(self, ws: web.WebSocketResponse, request: web.Request, user_id: str | None) -> Outbox:
+        """Put the connection on ``ws``: queue ``connected``, then what is unacknowledged.
+
+        Returns the socket's outbox; its writer ends in bounded time once the socket closes.
+        """
+        if self._outbox is not None:
             # The client may come back before we notice its old socket is gone: drop that one.
-            _abort(old_request)
-            if self.kind == "raw":
-                return
-            if self.kind == "reliable":
-                self.reconnection_token = secrets.token_urlsafe(24)
-            await self._send(
-                frames.dumps(frames.connected(self.connection_id, user_id, self.reconnection_token))
-            )
-            for _, text in list(self._unacked):
-                await self._send(text)
+            self._outbox.abort()
+        if self._grace is not None:
+            self._grace.cancel()
+            self._grace = None
+        self._lost_because = None
+        self._ws = ws
+        outbox = Outbox(ws, request, self._limits.write_timeout, self._stalled)
+        self._outbox = outbox
+        if self.kind == "raw":
+            return outbox
+        if self.kind == "reliable":
+            self.reconnection_token = secrets.token_urlsafe(24)
+        outbox.put(frames.dumps(frames.connected(self.connection_id, user_id, self.reconnection_token)))
+        for _, text in self._unacked:
+            outbox.put(text)
+        return outbox
 
     def token_matches(self, token: str) -> bool:
         """Whether ``token`` is the reconnection token last issued (compared in constant time)."""
@@ -123,61 +148,75 @@ class Session:
         """``ws`` ended; a reliable connection lost without a close frame waits for its client."""
         if not self.owns(ws) or self.ended:
             return
-        self._ws = self._request = None
         if recoverable and self.kind == "reliable":
-            log.info(
-                "connection %s lost its socket; waiting %.0f s for it to reconnect",
-                self.connection_id,
-                self._limits.grace_seconds,
-            )
-            self._grace = asyncio.get_running_loop().create_task(self._expire())
+            self._suspend()
             return
         await self.end(reason, code)
+
+    def _suspend(self, why: str | None = None) -> None:
+        """Let the socket go and wait the grace period; ``why`` it was closed, if the service closed it."""
+        outbox = self._outbox
+        self._ws = self._outbox = None
+        self._lost_because = why
+        if outbox is not None:
+            if why is None:
+                outbox.stop()
+            else:
+                outbox.close(SLOW, why, flush=False)
+        log.info(
+            "connection %s lost its socket%s; waiting %.0f s for it to reconnect",
+            self.connection_id,
+            f" (closed with {SLOW}: {why})" if why else "",
+            self._limits.grace_seconds,
+        )
+        self._grace = asyncio.get_running_loop().create_task(self._expire())
 
     async def _expire(self) -> None:
         await asyncio.sleep(self._limits.grace_seconds)
         self._grace = None
-        await self.end(f"the client did not reconnect within {self._limits.grace_seconds:g} s")
+        reason = f"the client did not reconnect within {self._limits.grace_seconds:g} s"
+        if self._lost_because:
+            reason += f" after its socket was closed: {self._lost_because}"
+        await self.end(reason)
 
     def cut(self) -> None:
         """Drop the socket without a close frame, as a network failure would (for tests and soak runs)."""
-        _abort(self._request)
+        if self._outbox is not None:
+            self._outbox.abort()
 
     # Sink
 
     async def deliver(self, message: Message) -> None:
-        """Send ``message`` to the client; a reliable connection keeps it until acknowledged."""
+        """Queue ``message`` for the client (never waiting for it); a reliable connection keeps it
+        until acknowledged."""
         if self.ended:
             return
-        overflow = False
-        async with self._lock:
-            if self.kind == "raw":
-                if message.data_type == "binary":
-                    await self._send(message.data)
-                else:
-                    await self._send(message.data.decode("utf-8", "replace"))
-                return
-            if self.kind == "json":
-                await self._send(frames.dumps(frames.message(message)))
-                return
-            sequence_id = self._next_sequence
-            self._next_sequence += 1
-            text = frames.dumps(frames.message(message, sequence_id))
-            self._unacked.append((sequence_id, text))
-            self._unacked_bytes += len(text)
-            if (
-                len(self._unacked) > self._limits.resend_messages
-                or self._unacked_bytes > self._limits.resend_bytes
-            ):
-                overflow = True
+        if self.kind == "raw":
+            if message.data_type == "binary":
+                await self._push(message.data)
             else:
-                await self._send(text)
-        if overflow:
-            await self.end(
-                f"the reliable message buffer is full: more than {self._limits.resend_messages} messages "
-                f"or {self._limits.resend_bytes} bytes were not acknowledged",
-                GONE,
+                await self._push(message.data.decode("utf-8", "replace"))
+            return
+        if self.kind == "json":
+            await self._push(frames.message_text(message))
+            return
+        sequence_id = self._next_sequence
+        self._next_sequence += 1
+        text = frames.message_text(message, sequence_id)
+        self._unacked.append((sequence_id, text))
+        self._unacked_bytes += len(text)
+        limits = self._limits
+        if len(self._unacked) <= limits.resend_messages and self._unacked_bytes <= limits.resend_bytes:
+            await self._push(text)
+            return
+        bounds = f"more than {limits.resend_messages} messages or {limits.resend_bytes} bytes"
+        if self._outbox is not None and self._outbox.blocked:
+            # The socket takes nothing more: the client is not reading, and may yet come back.
+            await self._too_slow(
+                f"the reliable message buffer is full while the client is not reading: {bounds}"
             )
+            return
+        await self.end(f"the reliable message buffer is full: {bounds} were not acknowledged", GONE)
 
     async def close(self, reason: str) -> None:
         """End the connection for good, telling the client ``reason``."""
@@ -187,8 +226,7 @@ class Session:
 
     async def send_frame(self, frame: dict[str, Any]) -> None:
         """An unsequenced frame (ack, pong): lost with the socket, as the protocol allows."""
-        async with self._lock:
-            await self._send(frames.dumps(frame))
+        await self._push(frames.dumps(frame))
 
     def acknowledge(self, sequence_id: int) -> None:
         """The client has every message up to ``sequence_id``."""
@@ -206,45 +244,52 @@ class Session:
         if len(self._acks) > REMEMBERED_ACK_IDS:
             self._acks.popitem(last=False)
 
-    async def end(self, reason: str, code: int = NORMAL) -> None:
-        """End the connection once: tell the client, close its socket (``code``), report ``disconnected``."""
+    async def end(self, reason: str, code: int = NORMAL, *, flush: bool = True) -> None:
+        """End the connection once: report ``disconnected`` now; the socket gets what is queued
+        (unless not ``flush``), a ``disconnected`` frame and a close with ``code``, without anyone waiting."""
         if self.ended:
             return
         self.ended = True
         if self._grace is not None:
             self._grace.cancel()
             self._grace = None
-        ws, self._ws, self._request = self._ws, None, None
-        if ws is not None and not ws.closed:
-            try:
-                if self.kind != "raw":
-                    await ws.send_str(frames.dumps(frames.disconnected(reason)))
-                await ws.close(code=code, message=_close_message(reason))
-            except (ConnectionError, RuntimeError):
-                log.debug("connection %s was already gone when it ended", self.connection_id)
+        outbox, self._outbox, self._ws = self._outbox, None, None
+        if outbox is not None:
+            farewell = None if self.kind == "raw" else frames.dumps(frames.disconnected(reason))
+            outbox.close(code, reason, farewell, flush=flush)
         self._unacked.clear()
+        self._unacked_bytes = 0
         await self._on_end(reason)
 
-    async def _send(self, data: str | bytes) -> None:
-        ws = self._ws
-        if ws is None or ws.closed:
+    # the outbound queue
+
+    async def _push(self, data: str | bytes) -> None:
+        outbox = self._outbox
+        if outbox is None:
+            # No socket: a reliable connection holds its messages for its return; others lose them.
             return
-        try:
-            if isinstance(data, bytes):
-                await ws.send_bytes(data)
-            else:
-                await ws.send_str(data)
-        except (ConnectionError, RuntimeError):
-            # The socket is going; a reliable connection still holds the message for its return.
-            log.debug("connection %s: socket gone before a frame reached it", self.connection_id)
+        limits = self._limits
+        if outbox.pending >= limits.outbound_messages or outbox.bytes + len(data) > limits.outbound_bytes:
+            await self._too_slow(
+                f"the outbound queue is full: more than {limits.outbound_messages} messages "
+                f"or {limits.outbound_bytes} bytes wait for the client"
+            )
+            return
+        outbox.put(data)
 
+    async def _stalled(self, outbox: Outbox) -> None:
+        """``outbox``'s writer waited too long for the client to read."""
+        if outbox is not self._outbox:
+            outbox.close(GONE, "the socket was replaced", flush=False)
+            return
+        await self._too_slow(
+            f"the client did not take a message within {self._limits.write_timeout:g} s: it reads too slowly"
+        )
 
-def _close_message(reason: str) -> bytes:
-    """A close frame's reason: at most 123 bytes of UTF-8, cut on a character boundary."""
-    return reason.encode()[:123].decode("utf-8", "ignore").encode()
-
-
-def _abort(request: web.Request | None) -> None:
-    transport = request.transport if request is not None else None
-    if transport is not None:
-        transport.abort()
+    async def _too_slow(self, why: str) -> None:
+        """Close a client that reads too slowly: a reliable one may resume, others end."""
+        log.warning("connection %s: %s", self.connection_id, why)
+        if self.kind == "reliable":
+            self._suspend(why)
+        else:
+            await self.end(why, GONE, flush=False)

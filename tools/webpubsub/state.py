@@ -11,7 +11,6 @@ names, user ids and connection ids are compared exactly.
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -41,10 +40,11 @@ class Sink(Protocol):
     """How the service reaches one client; each client protocol provides one."""
 
     async def deliver(self, message: Message) -> None:
-        """Send ``message`` to the client (a closed client drops it)."""
+        """Send ``message`` to the client (a closed client drops it), without waiting for the client."""
 
     async def close(self, reason: str) -> None:
-        """Close the client's connection, telling it ``reason`` where the protocol can."""
+        """Close the client's connection, telling it ``reason`` where the protocol can, without
+        waiting for the client."""
 
 
 @dataclass(eq=False)
@@ -171,9 +171,13 @@ class Service:
     # delivery
 
     async def send(self, targets: Iterable[Connection], message: Message) -> None:
-        """Deliver ``message`` to each target at once; one slow client delays none of the others."""
-        await asyncio.gather(*(conn.sink.deliver(message) for conn in targets))
+        """Deliver ``message`` to each target in turn: a sink queues it and never waits for its
+        client, so one slow client delays none of the others."""
+        for conn in targets:
+            await conn.sink.deliver(message)
 
     async def close(self, targets: Iterable[Connection], reason: str) -> None:
-        """Close each target's connection; each is removed when its protocol sees it end."""
-        await asyncio.gather(*(conn.sink.close(reason) for conn in targets))
+        """Close each target's connection (a sink never waits for its client to do it); each is
+        removed when its protocol sees it end."""
+        for conn in targets:
+            await conn.sink.close(reason)

@@ -58,7 +58,8 @@ def issue_client_token(
 
 def verify_client_token(key: str, endpoint: str, hub: str, token: str) -> Identity:
     """The identity a client token carries; raises jwt.InvalidTokenError when it is not for this hub."""
-    claims = jwt.decode(token, key, algorithms=["HS256"], options={"verify_aud": False})
+    # A token without exp would be good forever: refused, as the REST API refuses one.
+    claims = jwt.decode(token, key, algorithms=["HS256"], options={"verify_aud": False, "require": ["exp"]})
     if not same_url(str(claims.get("aud", "")), client_audience(endpoint, hub)):
         raise jwt.InvalidAudienceError("the token is for another hub or service")
     return Identity(
