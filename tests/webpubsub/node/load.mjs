@@ -202,7 +202,6 @@ async function main() {
     await sleep(1000);
   }
   await within(Promise.all(members.map((m) => m.client.stop())), 5000);
-  const passing = steps.filter((s) => s.passed);
   emit({
     report: true,
     clients: plan.clients,
@@ -210,7 +209,6 @@ async function main() {
     rooms,
     senders: senders.length,
     steps,
-    best: passing.length ? passing[passing.length - 1] : null,
     nodeRssBefore: rssBefore,
     nodeRssConnected: rssConnected,
   });
