@@ -114,7 +114,7 @@ function oldestAge(step, at) {
 }
 
 /** Offer `rate` messages a second for `holdS`, round robin over the senders, then drain. */
-async function runStep(index, rate, holdS, members, senders, roomSizes) {
+async function runStep(index, rate, holdS, members, senders, roomSize) {
   const step = newStep(index, rate, members);
   for (const m of members) m.step = step;
   const started = now();
@@ -137,7 +137,7 @@ async function runStep(index, rate, holdS, members, senders, roomSizes) {
   }
   const offeredFor = (now() - started) / 1000;
   // Drain: every send answered and every acknowledged message delivered to its room, or a stall.
-  const expected = () => step.acked * roomSizes;
+  const expected = () => step.acked * roomSize;
   while (!watchdog.isStalled && (step.pending > 0 || step.delivered < expected())) {
     await Promise.race([sleep(20), watchdog.stalled]);
   }
@@ -158,6 +158,8 @@ async function runStep(index, rate, holdS, members, senders, roomSizes) {
     lost,
     duplicates: step.duplicates,
     reordered: step.reordered,
+    // Deliveries of an earlier step that arrived during this one (that step stalled).
+    strays: step.strays,
     behind,
     stalled: watchdog.isStalled,
     inPerS: span > 0 ? step.acked / span : 0,
@@ -183,17 +185,17 @@ async function main() {
   emit({ connected: plan.clients, nodeRssBefore: rssBefore, nodeRssConnected: rssConnected });
   const senders = members.filter((m) => m.sender);
   // Every room has the same size when clients is a multiple of roomSize (the plans see to it).
-  const roomSizes = Math.round(plan.clients / rooms);
+  const roomSize = Math.round(plan.clients / rooms);
   const steps = [];
   if (plan.warmS > 0) {
     watchdog = new Watchdog(plan.stallMs, () => true);
-    await runStep(-1, plan.rates[0], plan.warmS, members, senders, roomSizes);
+    await runStep(-1, plan.rates[0], plan.warmS, members, senders, roomSize);
     watchdog.stop();
   }
   for (const [i, rate] of plan.rates.entries()) {
     watchdog = new Watchdog(plan.stallMs, () => true);
     emit({ begin: i, rate });
-    const result = await runStep(i, rate, plan.holdS, members, senders, roomSizes);
+    const result = await runStep(i, rate, plan.holdS, members, senders, roomSize);
     watchdog.stop();
     result.nodeRss = process.memoryUsage().rss;
     emit(result);
@@ -205,7 +207,7 @@ async function main() {
   emit({
     report: true,
     clients: plan.clients,
-    roomSize: roomSizes,
+    roomSize,
     rooms,
     senders: senders.length,
     steps,
