@@ -8,8 +8,9 @@ import os
 import platform
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from benchmarks import cold_start, growth, per_event, soak, worker
+from benchmarks import capacity, cold_start, growth, per_event, soak, worker
 
 ROOT = Path(__file__).resolve().parent.parent
 # Issue 12's goals: an event costs no more than one JSON round trip of it (a
@@ -31,7 +32,10 @@ def main() -> None:
     through = worker.measure(invocations=20 if q else 300, rounds=2 if q else 5)
     grown = growth.measure(repeat=2 if q else 5, budget=20 if q else 2000)
     soaked = asyncio.run(soak.run(soak.Plan(clients=10, rooms=5, messages=500) if q else soak.Plan()))
-    table = render(cold, events, through, grown, q) + "\n" + render_soak(soaked)
+    unloaded = asyncio.run(capacity.latency(hold_s=2.0 if q else 10.0))
+    table = "\n".join(
+        [render(cold, events, through, grown, q), render_soak(soaked), render_latency(unloaded)]
+    )
     print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(table + "\n")
@@ -123,6 +127,17 @@ def render_soak(report: dict) -> str:
             f"| soak memory per connection (service, host and app in one process) | {memory} | | "
             "| (reported) | |",
         ]
+    )
+
+
+def render_latency(report: dict[str, Any]) -> str:
+    """The loop's own latency, nothing queued (reported, no goal: about 6 ms and 11 ms by hand before)."""
+    faults = "" if report["passed"] else f" (faults: {', '.join(report['faults'])})"
+    return (
+        f"| unloaded latency, send to delivery: one sender, one receiver, 20 messages/s, "
+        f"{report['messages']} messages{faults} | p50 {capacity.ms(report['p50Ms'])}, "
+        f"p99 {capacity.ms(report['p99Ms'])} "
+        "| | | (reported) | |"
     )
 
 

@@ -4,27 +4,27 @@
 local service, the host stand-in and the app in the real worker: a steady one,
 and one in which reliable clients' sockets are cut mid-stream. Each prints what
 it measured and whether every delivery rule held; the command fails if one did
-not. ``scripts/bench`` runs the steady phase for its figures.
+not. ``scripts/bench`` runs the steady phase for its figures. A phase has no
+time budget: it ends when every acknowledged message has reached every member
+of its room, or when nothing has progressed for ``Plan.stall_s`` (a fault).
+``python -m benchmarks.capacity`` finds the highest rate the loop sustains.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import resource
-import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.node_driver import ROOT, Driver
 from tools import loop
+from tools.webpubsub.session import Limits
 
-ROOT = Path(__file__).resolve().parent.parent
-NODE_DIR = ROOT / "tests" / "webpubsub" / "node"
 RELIABLE = "json.reliable.webpubsub.azure.v1"
 
 
@@ -34,17 +34,10 @@ class Plan:
     rooms: int = 10
     messages: int = 20_000
     cuts: int = 0
-    timeout_s: float = 600.0
-
-
-def node_ready() -> str:
-    """The node binary, with the SDKs installed; raises RuntimeError saying what is missing."""
-    node = shutil.which("node")
-    if node is None:
-        raise RuntimeError("node is not on PATH: the soak drives Microsoft's Node client SDK")
-    if not (NODE_DIR / "node_modules" / "@azure" / "web-pubsub-client").is_dir():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True, timeout=300)
-    return node
+    # No progress (ack, delivery or failed send) for this long ends the phase as stalled.
+    stall_s: float = 30.0
+    # The local service's reliable-protocol bounds (None: its defaults).
+    limits: Limits | None = None
 
 
 def rsskib() -> int:
@@ -65,8 +58,7 @@ class Observed:
 
 async def run(plan: Plan) -> dict[str, Any]:
     """One phase; returns the clients' report plus the cuts made and the memory per connection."""
-    node = node_ready()
-    running = await loop.start(ROOT)
+    running = await loop.start(ROOT, limits=plan.limits)
     observed = Observed()
     try:
         spec = {
@@ -74,27 +66,15 @@ async def run(plan: Plan) -> dict[str, Any]:
             "clients": plan.clients,
             "rooms": plan.rooms,
             "messages": plan.messages,
-            "timeoutMs": int(plan.timeout_s * 1000),
+            "stallMs": int(plan.stall_s * 1000),
         }
-        proc = await asyncio.create_subprocess_exec(
-            node,
-            str(NODE_DIR / "soak.mjs"),
-            json.dumps(spec),
-            cwd=NODE_DIR,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        driver = Driver("soak.mjs", spec, silence_s=plan.stall_s + 30)
+        await driver.start()
         watch = asyncio.create_task(_watch(running, plan, rsskib(), observed))
         try:
-            async with asyncio.timeout(plan.timeout_s + 60):
-                out, err = await proc.communicate()
+            report = await driver.report()
         finally:
             watch.cancel()
-            if proc.returncode is None:
-                proc.kill()
-        if proc.returncode != 0:
-            raise RuntimeError(f"the soak clients failed: {err.decode(errors='replace')[-2000:]}")
-        report: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
     finally:
         await running.stop()
     return {**report, "cuts": observed.cuts, "perConnectionKiB": observed.per_connection_kib}
@@ -124,7 +104,15 @@ async def _watch(running: loop.Loop, plan: Plan, baseline_kib: int, observed: Ob
 
 def faults(report: dict[str, Any], cuts: bool) -> list[str]:
     """The delivery rules a phase broke, in words; empty when all held."""
-    broken = [f"{report[k]} {k}" for k in ("lost", "reordered", "gaps") if report[k]]
+    broken = []
+    if report["stalled"]:
+        broken.append(
+            f"stalled: nothing progressed for {report['stallSeconds']:g} s with {report['unsettled']} "
+            "sends unanswered"
+        )
+    if report["lost"]:
+        broken.append(f"{report['lost']} lost, for example " + "; ".join(report["lostSamples"]))
+    broken += [f"{report[k]} {k}" for k in ("reordered", "gaps") if report[k]]
     sent_twice = report["duplicates"]
     # A client's resend after a cut reaches the app under a new ack id (the
     # SDKs' behaviour), so the app may send that message twice: at most once
@@ -133,7 +121,7 @@ def faults(report: dict[str, Any], cuts: bool) -> list[str]:
     if sent_twice and (not cuts or sent_twice > report["cuts"] * room_size):
         broken.append(f"{sent_twice} duplicates")
     if report["sent"] + report["unacknowledged"] < report["messages"]:
-        broken.append(f"only {report['sent']} of {report['messages']} messages sent in time")
+        broken.append(f"only {report['sent']} of {report['messages']} messages sent")
     # Without cuts every send is acknowledged; with them the SDK may give up on
     # a send while its connection recovers (its retries are bounded).
     if report["unacknowledged"] and not cuts:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import capacity, soak
 from benchmarks.per_event import delivered_request, user_request
 from chat.handlers import handle_request
 from chat.settings import Settings
@@ -43,6 +44,7 @@ def test_the_benchmarks_run_and_write_their_table(tmp_path):
         "soak through the local loop",
         "soak latency",
         "soak memory per connection",
+        "unloaded latency, send to delivery",
     ):
         assert f"| {measure}" in table, measure
     assert table in result.stdout
@@ -61,3 +63,73 @@ def test_a_delivered_event_carries_the_webhooks_headers():
     expected = {"Host", "Content-Type", "ce-type", "ce-signature", "ce-connectionState"}
     assert expected <= set(context["headers"])
     assert context["states"] == {"rooms": ["lobby"]}
+
+
+def soak_report(**changes: object) -> dict[str, object]:
+    """A clean soak report of 20 clients in 10 rooms, with ``changes``."""
+    clean: dict[str, object] = {
+        "clients": 20, "rooms": 10, "messages": 200, "sent": 200, "unacknowledged": 0, "unsettled": 0,
+        "stalled": False, "stallSeconds": 30, "failures": [], "delivered": 400, "lost": 0,
+        "lostSamples": [], "duplicates": 0, "reordered": 0, "gaps": 0, "cuts": 0,
+    }  # fmt: skip
+    return {**clean, **changes}
+
+
+def test_a_clean_soak_report_has_no_faults():
+    assert soak.faults(soak_report(), cuts=False) == []
+
+
+def test_a_stalled_soak_names_the_stall_and_what_was_lost():
+    report = soak_report(
+        stalled=True,
+        unsettled=3,
+        sent=197,
+        lost=2,
+        lostSamples=["u1 never got u3's #4", "u2 never got u3's #4"],
+    )
+    assert soak.faults(report, cuts=False) == [
+        "stalled: nothing progressed for 30 s with 3 sends unanswered",
+        "2 lost, for example u1 never got u3's #4; u2 never got u3's #4",
+        "only 197 of 200 messages sent",
+    ]
+
+
+def test_repeats_after_cuts_are_allowed_up_to_one_per_cut_per_room_member():
+    # Rooms of 2: three cuts allow six repeats, not seven; without cuts, none.
+    assert soak.faults(soak_report(cuts=3, duplicates=6), cuts=True) == []
+    assert soak.faults(soak_report(cuts=3, duplicates=7), cuts=True) == ["7 duplicates"]
+    assert soak.faults(soak_report(duplicates=1), cuts=False) == ["1 duplicates"]
+
+
+def capacity_step(**changes: object) -> dict[str, object]:
+    clean: dict[str, object] = {
+        "rate": 400, "lost": 0, "duplicates": 0, "reordered": 0, "refused": 0, "unanswered": 0,
+        "behind": False, "stalled": False, "p99Ms": 600.0, "failures": [],
+    }  # fmt: skip
+    return {**clean, **changes}
+
+
+def test_a_capacity_step_fails_for_loss_for_falling_behind_and_past_one_second():
+    assert capacity.step_faults(capacity_step()) == []
+    assert capacity.step_faults(capacity_step(lost=3, behind=True, p99Ms=1000.5, failures=["timeout"])) == [
+        "3 lost",
+        "fell behind (a send unanswered for 5 s)",
+        "p99 over 1 s",
+        "timeout",
+    ]
+    assert capacity.step_faults(capacity_step(p99Ms=1000.0)) == []
+
+
+def test_the_capacity_summary_sits_beside_unit1_and_unit2_small_groups():
+    best = {
+        "rate": 400, "inPerS": 400.0, "outPerS": 4000.0, "p50Ms": 20.0, "p99Ms": 500.0, "acked": 4000,
+        "cpuSeconds": {"service": 4.0, "host": 5.0, "node": 2.0},
+    }  # fmt: skip
+    result = capacity.Result(capacity.Plan(room_size=10), "1.00, 1.00, 1.00", best=best)
+    lines = capacity.summary(result)
+    assert "highest sustained 400/s offered: 400 messages/s in, 4000 deliveries/s out" in lines[0]
+    assert lines[2].startswith("CPU per message: service 1.00, host 1.25, node 0.50 ms (total 2.75 ms)")
+    assert lines[3:] == [
+        "vs Unit1 small groups (400 in, 4,000 out): 1.00x in, 1.00x out",
+        "vs Unit2 small groups (800 in, 8,000 out): 0.50x in, 0.50x out",
+    ]

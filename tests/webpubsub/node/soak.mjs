@@ -1,27 +1,24 @@
 // Soak the whole local loop with Microsoft's Node client SDK: many clients in
 // rooms exchange chat messages through the app, each sender numbering its
-// messages. Reads its plan as JSON from argv[2]; prints one JSON report line.
+// messages and waiting for each ack (closed loop). Reads its plan as JSON from
+// argv[2]; prints heartbeat lines ({"progress": n}) and then one JSON report line.
 //
-// Plan: {host, clients, rooms, messages, timeoutMs}. host is the Functions
-// host's URL (negotiate is there). The report says, per kind of fault, how
-// many there were, so the caller asserts on it:
+// Plan: {host, clients, rooms, messages, stallMs}. host is the Functions
+// host's URL (negotiate is there). There is no time budget: the run ends when
+// every acknowledged message has reached every member of its room, or when
+// nothing (no ack, no delivery, no failed send) has happened for stallMs; the
+// report then says `stalled` and what was still owed. It says, per kind of
+// fault, how many there were, so the caller asserts on it:
 //   lost        acknowledged messages some room member never received
 //   duplicates  messages a member received more than once with one sequenceId
 //   reordered   a sender's messages a member received out of order
 //   gaps        service-to-client sequence ids skipped or repeated
 import { WebPubSubClient } from "@azure/web-pubsub-client";
+import { Watchdog, accessUrl, emit, percentile, sleep, within } from "./loadkit.mjs";
 
 const plan = JSON.parse(process.argv[2]);
-const deadline = Date.now() + plan.timeoutMs;
 const perClient = Math.ceil(plan.messages / plan.clients);
-
-async function accessUrl(user) {
-  const response = await fetch(`${plan.host}/api/negotiate`, {
-    headers: { "x-ms-client-principal-name": user },
-  });
-  if (response.status !== 200) throw new Error(`negotiate answered ${response.status}`);
-  return (await response.json()).url;
-}
+let watchdog = null;
 
 class Member {
   constructor(index) {
@@ -32,7 +29,7 @@ class Member {
     this.seen = new Map(); // sender -> set of seq
     this.latencies = [];
     this.sequenceIds = [];
-    this.client = new WebPubSubClient({ getClientAccessUrl: () => accessUrl(this.user) });
+    this.client = new WebPubSubClient({ getClientAccessUrl: () => accessUrl(plan.host, this.user) });
     this.client.on("server-message", (e) => this.onMessage(e.message));
   }
 
@@ -48,6 +45,7 @@ class Member {
     this.received.get(sender).push(seq);
     this.seen.get(sender).add(seq);
     this.latencies.push(Date.now() - sentAt);
+    if (watchdog) watchdog.tick();
   }
 
   async send(seq) {
@@ -56,24 +54,35 @@ class Member {
   }
 }
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 async function main() {
   const members = Array.from({ length: plan.clients }, (_, i) => new Member(i));
   await Promise.all(members.map((m) => m.client.start()));
   await Promise.all(members.map((m) => m.client.sendEvent("join", { room: m.room }, "json")));
   const started = Date.now();
+  const roomOf = new Map();
+  for (const m of members) roomOf.set(m.room, [...(roomOf.get(m.room) || []), m]);
   // What each sender got an ack for. A send the SDK gives up on (its retries
   // spent while a cut connection recovers) is unacknowledged, not lost.
   const acked = members.map(() => new Set());
   let unacknowledged = 0;
+  let settled = 0;
   const failures = [];
-  await Promise.all(
+  // Owed: deliveries of acknowledged messages not yet seen by a room member.
+  const owed = () => {
+    let missing = 0;
+    for (const m of members)
+      for (const s of roomOf.get(m.room)) {
+        const seen = m.seen.get(s.index);
+        for (const q of acked[s.index]) if (!seen || !seen.has(q)) missing++;
+      }
+    return missing;
+  };
+  const total = perClient * plan.clients;
+  let owedNow = 1;
+  watchdog = new Watchdog(plan.stallMs, () => settled < total || owedNow > 0);
+  const sending = Promise.all(
     members.map(async (m) => {
-      for (let seq = 0; seq < perClient && Date.now() < deadline; seq++) {
+      for (let seq = 0; seq < perClient && !watchdog.isStalled; seq++) {
         try {
           await m.send(seq);
           acked[m.index].add(seq);
@@ -81,59 +90,63 @@ async function main() {
           unacknowledged++;
           if (failures.length < 5) failures.push(String(err && err.message ? err.message : err));
         }
+        settled++;
+        watchdog.tick();
       }
     }),
   );
+  await Promise.race([sending, watchdog.stalled]);
   const sendSeconds = (Date.now() - started) / 1000;
-  // Wait (bounded) until every member has every acknowledged message of its room.
-  const complete = () =>
-    members.every((m) =>
-      members
-        .filter((s) => s.room === m.room)
-        .every((s) => {
-          const seen = m.seen.get(s.index) || new Set();
-          return [...acked[s.index]].every((q) => seen.has(q));
-        }),
-    );
-  while (!complete() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  // Wait until every member has every acknowledged message of its room, or nothing moves.
+  while (!watchdog.isStalled && (owedNow = owed()) > 0) {
+    await Promise.race([sleep(50), watchdog.stalled]);
+  }
+  watchdog.stop();
   const seconds = (Date.now() - started) / 1000;
 
   let lost = 0, duplicates = 0, reordered = 0, gaps = 0, delivered = 0;
+  const lostSamples = [];
   for (const m of members) {
-    for (const s of members.filter((x) => x.room === m.room)) {
+    for (const s of roomOf.get(m.room)) {
       const got = m.received.get(s.index) || [];
       delivered += got.length;
       const unique = new Set(got);
-      lost += [...acked[s.index]].filter((q) => !unique.has(q)).length;
+      for (const q of acked[s.index]) {
+        if (unique.has(q)) continue;
+        lost++;
+        if (lostSamples.length < 5) lostSamples.push(`${m.user} never got ${s.user}'s #${q}`);
+      }
       // A client's resend after a cut reaches the app twice (new ack id): the
       // app then sends it twice, and the member sees the same seq again.
       duplicates += got.length - unique.size;
-      for (let i = 1; i < got.length; i++) if (got[i] < got[i - 1] && got[i] !== got[i - 1]) reordered++;
+      for (let i = 1; i < got.length; i++) if (got[i] < got[i - 1]) reordered++;
     }
     const ids = m.sequenceIds;
     for (let i = 1; i < ids.length; i++) if (ids[i] !== ids[i - 1] + 1) gaps++;
   }
   const latencies = members.flatMap((m) => m.latencies).sort((a, b) => a - b);
-  await Promise.all(members.map((m) => m.client.stop()));
-  console.log(
-    JSON.stringify({
-      clients: plan.clients,
-      rooms: plan.rooms,
-      messages: perClient * plan.clients,
-      sent: acked.reduce((a, b) => a + b.size, 0),
-      unacknowledged,
-      failures,
-      delivered,
-      lost,
-      duplicates,
-      reordered,
-      gaps,
-      sendSeconds,
-      seconds,
-      p50Ms: percentile(latencies, 50),
-      p99Ms: percentile(latencies, 99),
-    }),
-  );
+  await within(Promise.all(members.map((m) => m.client.stop())), 5000);
+  emit({
+    clients: plan.clients,
+    rooms: plan.rooms,
+    messages: total,
+    sent: acked.reduce((a, b) => a + b.size, 0),
+    unacknowledged,
+    unsettled: total - settled,
+    stalled: watchdog.isStalled,
+    stallSeconds: plan.stallMs / 1000,
+    failures,
+    delivered,
+    lost,
+    lostSamples,
+    duplicates,
+    reordered,
+    gaps,
+    sendSeconds,
+    seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  });
 }
 
 main().then(
