@@ -49,6 +49,9 @@ async def start_loop(app_dir: Path, split: bool = False) -> Running:
     )
     service = await service_server.start(settings, "127.0.0.1", 0)
     env = {**os.environ, "WebPubSubConnectionString": service.connection_string, "WebPubSubHub": "chat"}
+    # History only when the caller configured it: otherwise the example
+    # settings' Azurite, which nothing started, would refuse every message.
+    env.setdefault("ChatStorage", "")
     host = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
