@@ -14,6 +14,8 @@ Errors say what is wrong with the token and never repeat it.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import jwt
@@ -23,14 +25,49 @@ from tools.webpubsub.tokens import same_url
 # Clock skew tolerated on exp/nbf/iat; client and service share a machine,
 # but tokens are stamped in whole seconds.
 LEEWAY_SECONDS = 5
+# Requests already accepted, until their token's exp: a JWT check is a
+# tenth of the service's work per message under load (the SDKs reuse a token
+# for repeated calls to one URL). Bounded: the oldest entries go first.
+ACCEPTED_CACHE_SIZE = 1024
 
 
 class Unauthorized(Exception):
     """The request's credentials are missing or wrong; ``str()`` says why, without the token."""
 
 
-def authorize(key: str, authorization: str | None, url: str) -> None:
-    """Accept the request to ``url`` or raise ``Unauthorized`` with a reason."""
+class Authorizer:
+    """``authorize`` with a bounded memory of the requests it accepted, each until its token expires."""
+
+    def __init__(
+        self,
+        key: str,
+        clock: Callable[[], float] = time.time,
+        size: int = ACCEPTED_CACHE_SIZE,
+        check: Callable[[str, str | None, str], dict[str, object]] | None = None,
+    ) -> None:
+        self._key = key
+        self._check = check or authorize
+        self._clock = clock
+        self._size = size
+        self._accepted: dict[tuple[str, str], float] = {}
+
+    def __call__(self, authorization: str | None, url: str) -> None:
+        """Accept the request to ``url`` or raise ``Unauthorized`` with a reason."""
+        if authorization is not None:
+            expires = self._accepted.get((authorization, url))
+            if expires is not None and self._clock() < expires:
+                return
+        claims = self._check(self._key, authorization, url)
+        assert authorization is not None  # authorize refused it otherwise
+        exp = claims["exp"]
+        if isinstance(exp, int | float):
+            if len(self._accepted) >= self._size:
+                del self._accepted[next(iter(self._accepted))]
+            self._accepted[(authorization, url)] = float(exp)
+
+
+def authorize(key: str, authorization: str | None, url: str) -> dict[str, object]:
+    """Accept the request to ``url`` and return the token's claims, or raise ``Unauthorized`` saying why."""
     if not authorization:
         raise Unauthorized(
             "the request has no Authorization header; send 'Bearer <token signed with the access key>'"
@@ -43,6 +80,7 @@ def authorize(key: str, authorization: str | None, url: str) -> None:
     audiences = audience if isinstance(audience, list) else [audience]
     if not any(isinstance(a, str) and same_request_url(a, url) for a in audiences):
         raise Unauthorized("the token's audience (aud) is not this request's URL")
+    return claims
 
 
 def _decode(key: str, token: str) -> dict[str, object]:

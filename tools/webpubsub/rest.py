@@ -19,7 +19,7 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from tools.webpubsub import odata, rest_params
-from tools.webpubsub.auth import Unauthorized, authorize
+from tools.webpubsub.auth import Authorizer, Unauthorized
 from tools.webpubsub.rest_params import ApiError, bad_request
 from tools.webpubsub.state import Connection, Permission, Service
 from tools.webpubsub.tokens import issue_client_token
@@ -60,6 +60,7 @@ class RestApi:
         self.service = service
         self.endpoint = endpoint.rstrip("/")
         self._key = access_key
+        self._authorize = Authorizer(access_key)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Dispatch one request under ``/api/``; every failure becomes an ``ErrorDetail`` answer."""
@@ -95,7 +96,7 @@ class RestApi:
         try:
             # The audience is this service's own URL for the path: never the Host header the caller
             # sent, or a token for any host would pass with that host named in the request.
-            authorize(self._key, request.headers.get("Authorization"), self.endpoint + request.raw_path)
+            self._authorize(request.headers.get("Authorization"), self.endpoint + request.raw_path)
         except Unauthorized as err:
             raise ApiError(401, "Unauthorized", str(err)) from None
         query = request.query
