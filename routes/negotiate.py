@@ -23,7 +23,7 @@ def negotiate(connection_info: str | None, user_id: str | None, settings: Settin
             500,
             "authentication_not_configured",
             "App Service Authentication is not known to be on, so the caller's identity header "
-            "cannot be trusted; turn it on for this app (see the README)",
+            "cannot be trusted; turn it on for this app (see docs/deploying.md, Who the user is)",
         )
     if not user_id or not user_id.strip():
         return error_answer(

@@ -2,7 +2,7 @@
 
 Used by scripts/mutate. A mutant counts as killed when a test failed on it
 (or it timed out); the score is killed / all mutants of the package, the
-equivalent ones included (the README lists them).
+equivalent ones included (docs/testing.md lists them).
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ NOT_CONFIGURED = "authentication_not_configured"
 
 _RERUN = "then run: azd hooks run postdeploy"
 
-# The checks' names, in the order they run (the README's table uses them).
+# The checks' names, in the order they run (the table in docs/deploying.md uses them).
 CHECK_NAMES = (
     "negotiate refuses a forged identity",
     "chat page",
@@ -145,7 +145,7 @@ def stop_app(arm: Arm, target: Target, detail: str) -> HookError:
     )
     turn_on = (
         "turn on App Service Authentication (azd env set AUTH_CLIENT_ID <client id>, then azd provision; "
-        "see the README, Who the user is)"
+        "see docs/deploying.md, Who the user is)"
     )
     start = f"az functionapp start -g {target.resource_group} -n {target.app_name}, or Start in the portal"
     if status in (200, 204):
@@ -205,7 +205,7 @@ def run_field_checks(run: FieldRun, presence_key: Callable[[], str], say: Callab
         FieldCheck(
             CHECK_NAMES[3],
             lambda: webhook_answers(site, run.choice.url, run.origin),
-            f"events will not arrive (see the README, When events do not arrive); {_RERUN}",
+            f"events will not arrive (see docs/deploying.md, When events do not arrive); {_RERUN}",
         ),
     ]
     failures = []

@@ -1,7 +1,7 @@
 // The Web PubSub service with access keys off: the app reaches it with its
 // identity (Web PubSub Service Owner). The hub and its event handler are not
 // declared here: the postdeploy hook sets them once the function app's
-// webpubsub_extension system key exists (see the README, Deploy).
+// webpubsub_extension system key exists (see docs/deploying.md, The system key and the hub).
 
 @description('Name of the Web PubSub resource.')
 param name string

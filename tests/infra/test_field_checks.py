@@ -194,7 +194,7 @@ def test_a_webhook_that_stops_answering_after_the_choice_fails_its_field_check(
     assert (
         "event handler answers the validation request: HTTP 404 after 13 attempts. Fix: events will " in err
     )
-    assert "(see the README, When events do not arrive)" in err
+    assert "(see docs/deploying.md, When events do not arrive)" in err
     assert site.count("OPTIONS", "/runtime/webhooks/webpubsub") == 1 + ATTEMPTS_IN_TWO_MINUTES
 
 
@@ -264,7 +264,7 @@ def test_a_token_for_a_forged_identity_stops_the_app_at_once_and_says_so_loudly(
         f"{status} with a Web PubSub token for a forged x-ms-client-principal-name header with no signed-in "
         "session: anyone could chat as anyone.\n"
         "  Fix: turn on App Service Authentication (azd env set AUTH_CLIENT_ID <client id>, "
-        "then azd provision; see the README, Who the user is); "
+        "then azd provision; see docs/deploying.md, Who the user is); "
         "then start the app (az functionapp start -g rg -n func-abc, or Start in the portal) "
         "and run: azd hooks run postdeploy\n"
     )
@@ -331,9 +331,9 @@ def test_a_final_verdict_is_not_asked_again(hook: ModuleType) -> None:
     assert outcome.attempts == 1 and clock.sleeps == []
 
 
-def test_the_readme_documents_every_check_and_how_to_rerun_them(hook: ModuleType) -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Checks in the field", 1)[1].split("\n### ", 1)[0]
+def test_the_deploying_doc_documents_every_check_and_how_to_rerun_them(hook: ModuleType) -> None:
+    doc = (REPO / "docs" / "deploying.md").read_text(encoding="utf-8")
+    section = doc.split("\n## Checks in the field\n", 1)[1].split("\n#", 1)[0]
     for name in hook_module(hook, "field_checks").CHECK_NAMES:
         assert name in section, name
     assert "azd hooks run postdeploy" in section

@@ -334,7 +334,7 @@ def test_negotiate_in_azure_without_authentication_explains_itself_exactly():
             "error": {
                 "code": "authentication_not_configured",
                 "message": "App Service Authentication is not known to be on, so the caller's identity "
-                "header cannot be trusted; turn it on for this app (see the README)",
+                "header cannot be trusted; turn it on for this app (see docs/deploying.md, Who the user is)",
             }
         },
     )

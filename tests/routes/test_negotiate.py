@@ -65,7 +65,7 @@ def test_a_forged_principal_header_gets_a_token_only_behind_easy_auth_or_on_a_lo
         assert json.loads(reply.body)["error"] == {
             "code": "authentication_not_configured",
             "message": "App Service Authentication is not known to be on, so the caller's identity "
-            "header cannot be trusted; turn it on for this app (see the README)",
+            "header cannot be trusted; turn it on for this app (see docs/deploying.md, Who the user is)",
         }
         assert TOKEN.encode() not in reply.body
 

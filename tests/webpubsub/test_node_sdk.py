@@ -27,7 +27,7 @@ def node() -> str:
     """The node binary, with the SDK installed."""
     binary = shutil.which("node")
     if binary is None:
-        pytest.skip("node is not on PATH: the Node SDK tests need Node.js 20 or later")
+        pytest.skip("node is not on PATH: the Node SDK tests need Node.js 22 or later")
     if not (NODE_DIR / "node_modules" / "@azure" / "web-pubsub-client").is_dir():
         npm = shutil.which("npm")
         assert npm is not None, "node is installed but npm is not: install npm to run the Node SDK tests"

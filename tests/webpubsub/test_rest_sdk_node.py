@@ -23,7 +23,7 @@ from tools.webpubsub.tokens import verify_client_token
 NODE_DIR = Path(__file__).parent / "node"
 NODE = shutil.which("node")
 
-pytestmark = pytest.mark.skipif(NODE is None, reason="node is not on PATH: the Node SDK tests need Node 18+")
+pytestmark = pytest.mark.skipif(NODE is None, reason="node is not on PATH: the Node SDK tests need Node.js 22 or later")
 
 
 @pytest.fixture(scope="module")
