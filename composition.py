@@ -109,6 +109,17 @@ class Dependencies:
             self._history = TableHistoryStore(HISTORY_CONNECTION, self._env)
         return self._history
 
+    async def aclose(self) -> None:
+        """Close the history store built here (its HTTP session), then forget everything.
+
+        For a host that stops the app in a running process (the host stand-in);
+        a store given at construction is the giver's to close.
+        """
+        built = self._history
+        self.reset()
+        if built is not None and built is not self._given_history:
+            await built.close()
+
     def reset(self) -> None:
         """Forget the settings and the SDK clients, as a restart after a settings change does."""
         self._settings = None

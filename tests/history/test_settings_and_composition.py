@@ -1,5 +1,6 @@
 """Reading the ChatStorage connection in both forms, and building the store in the composition root."""
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -125,6 +126,29 @@ def test_a_given_store_is_used_even_without_the_setting_and_survives_a_reset():
     assert root.history_store() is fake
     root.reset()
     assert root.history_store() is fake
+
+
+def test_closing_closes_the_built_store_and_forgets_it(azurite_tables):
+    root = Dependencies({"ChatStorage": azurite_tables.connection_string})
+    built = root.history_store()
+    assert built is not None
+
+    async def use_then_close():
+        await built.latest("lobby", 1)  # builds the SDK client and its HTTP session
+        session_of = built._client  # noqa: SLF001 (what close must release)
+        assert session_of is not None
+        await root.aclose()
+        assert built._client is None  # noqa: SLF001
+
+    asyncio.run(use_then_close())
+    assert root.history_store() is not built
+
+
+def test_closing_leaves_a_given_store_to_its_giver():
+    fake = FakeHistory()
+    root = Dependencies({}, history=fake)
+    asyncio.run(root.aclose())
+    assert (fake.closed, root.history_store()) == (0, fake)
 
 
 PROBE = """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,11 @@ class Running:
     async def stop(self) -> None:
         await self.runner.cleanup()
         await self.extension.close()
+        # The app's own clients (the history store's HTTP session) close with
+        # the host, as they would with the worker's process in Azure.
+        root = getattr(sys.modules.get("function_app"), "root", None)
+        if root is not None:
+            await root.aclose()
 
 
 def bind(host: str, port: int) -> socket.socket:
