@@ -27,7 +27,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from benchmarks import proc, storage
+from benchmarks import history_check, proc, storage
 from benchmarks.node_driver import ROOT, Driver
 from benchmarks.split_loop import start_loop
 
@@ -68,12 +68,17 @@ class Result:
     best: dict[str, Any] | None = None
     python_kib_per_connection: float = 0.0
     node_kib_per_connection: float = 0.0
+    # With history on: the messages the history table held at the end (warm-up included).
+    stored: int | None = None
 
 
 async def measure(plan: Plan, echo: bool = True) -> Result:
     """Run the stepped load; each step's line is printed as it ends when ``echo``."""
     async with storage.chat_storage(plan.history) as setting:
-        return await _measure(plan, echo, setting)
+        result = await _measure(plan, echo, setting)
+        if plan.history:
+            result.stored = sum(map(len, (await history_check.stored_rows(setting)).values()))
+    return result
 
 
 async def _measure(plan: Plan, echo: bool, setting: str) -> Result:

@@ -42,6 +42,8 @@ async def latency(hold_s: float = 10.0, split: bool = True, history: bool = Fals
         "p99Ms": step["othersP99Ms"],
         "passed": step["passed"],
         "faults": step_faults(step),
+        # With history on, the table's rows: the warm-up's messages and these.
+        "stored": result.stored,
     }
 
 
@@ -62,7 +64,7 @@ def meets_goal(pair: dict[str, Any]) -> bool:
 def describe(report: dict[str, Any]) -> str:
     """One run, in words."""
     faults = "" if report["passed"] else " FAILED: " + ", ".join(report["faults"])
-    state = "on (Azurite)" if report["history"] else "off"
+    state = "off" if report["stored"] is None else f"on (Azurite, {report['stored']} messages stored)"
     return (
         f"unloaded latency, history {state} (one sender, one receiver, 20 messages/s, "
         f"{report['messages']} messages; load average {report['load']}): "
