@@ -7,12 +7,12 @@ it measured and whether every delivery rule held; the command fails if one did
 not. ``scripts/bench`` runs the steady phase for its figures. A phase has no
 time budget: it ends when every acknowledged message has reached every member
 of its room, or when nothing has progressed for ``Plan.stall_s`` (a fault).
+``python -m benchmarks.capacity`` finds the highest rate the loop sustains.
 
 With ``--history`` each phase keeps chat history in an Azurite of its own
 (``benchmarks.storage``), and at its end the history table must hold exactly
 the messages the app acknowledged to their senders, none twice
 (``benchmarks.history_check``).
-``python -m benchmarks.capacity`` finds the highest rate the loop sustains.
 """
 
 from __future__ import annotations
