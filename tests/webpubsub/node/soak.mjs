@@ -22,7 +22,7 @@
 // received (`deliveredIds`, each once): the caller compares them with what
 // the history table holds.
 import { WebPubSubClient } from "@azure/web-pubsub-client";
-import { Watchdog, accessUrl, emit, percentile, sleep, within } from "./loadkit.mjs";
+import { Watchdog, accessUrl, emit, exitAfterOutput, percentile, sleep, within } from "./loadkit.mjs";
 
 const plan = JSON.parse(process.argv[2]);
 const perClient = Math.ceil(plan.messages / plan.clients);
@@ -195,7 +195,7 @@ async function main() {
 }
 
 main().then(
-  () => process.exit(0),
+  () => exitAfterOutput(0),
   (err) => {
     console.error(String(err && err.stack ? err.stack : err));
     process.exit(1);
