@@ -233,3 +233,19 @@ def test_the_latency_goal_is_p99_with_history_at_most_one_and_a_half_times_witho
     assert latency.describe_ratio(pair(10.0, 15.1)) == (
         "history on vs off: p99 1.51x (goal <= 1.5x), p99 on 15.1 ms (goal < 25 ms): MISSED"
     )
+
+
+def test_latency_runs_of_one_state_combine_into_sums_and_median_percentiles():
+    def run(p50: float | None, p99: float | None, stored: int | None, passed: bool = True) -> dict:
+        faults = [] if passed else ["1 lost"]
+        return {
+            "history": stored is not None, "load": "1.00, 1.00, 1.00", "messages": 200, "delivered": 400,
+            "lost": 0 if passed else 1, "p50Ms": p50, "p99Ms": p99, "passed": passed, "faults": faults,
+            "stored": stored,
+        }  # fmt: skip
+
+    on = latency.combined([run(9.0, 30.0, 240), run(8.0, 12.0, 240, passed=False), run(10.0, 14.0, 240)])
+    assert (on["rounds"], on["messages"], on["delivered"], on["lost"], on["stored"]) == (3, 600, 1200, 1, 720)
+    assert (on["p50Ms"], on["p99Ms"], on["passed"], on["faults"]) == (9.0, 14.0, False, ["1 lost"])
+    off = latency.combined([run(5.0, 9.0, None), run(4.0, None, None)])
+    assert (off["history"], off["stored"], off["p50Ms"], off["p99Ms"]) == (False, None, 4.5, None)
