@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import capacity, cold_start, growth, per_event, soak, worker
+from benchmarks import capacity, cold_start, growth, history, latency, per_event, soak, worker
 
 ROOT = Path(__file__).resolve().parent.parent
 # Issue 12's goals: an event costs no more than one JSON round trip of it (a
@@ -32,9 +32,15 @@ def main() -> None:
     through = worker.measure(invocations=20 if q else 300, rounds=2 if q else 5)
     grown = growth.measure(repeat=2 if q else 5, budget=20 if q else 2000)
     soaked = asyncio.run(soak.run(soak.Plan(clients=10, rooms=5, messages=500) if q else soak.Plan()))
-    unloaded = asyncio.run(capacity.latency(hold_s=2.0 if q else 10.0))
+    unloaded = asyncio.run(latency.with_and_without_history(hold_s=2.0 if q else 10.0, rounds=1 if q else 3))
+    stored = history.measure(writes=60 if q else 1000, reads=20 if q else 500)
     table = "\n".join(
-        [render(cold, events, through, grown, q), render_soak(soaked), render_latency(unloaded)]
+        [
+            render(cold, events, through, grown, q),
+            render_soak(soaked),
+            render_latency(unloaded),
+            render_history(stored),
+        ]
     )
     print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -130,14 +136,36 @@ def render_soak(report: dict) -> str:
     )
 
 
-def render_latency(report: dict[str, Any]) -> str:
-    """The loop's own latency, nothing queued (reported, no goal: about 6 ms and 11 ms by hand before)."""
-    faults = "" if report["passed"] else f" (faults: {', '.join(report['faults'])})"
-    return (
-        f"| unloaded latency, send to delivery: one sender, one receiver, 20 messages/s, "
-        f"{report['messages']} messages{faults} | p50 {capacity.ms(report['p50Ms'])}, "
-        f"p99 {capacity.ms(report['p99Ms'])} "
-        "| | | (reported) | |"
+def render_latency(pair: dict[str, Any]) -> str:
+    """The loop's own latency, nothing queued, with history off and on, and the goal for the two."""
+    rows = []
+    for report in (pair["off"], pair["on"]):
+        state = "history on (Azurite)" if report["history"] else "history off"
+        faults = "" if report["passed"] else f" (faults: {', '.join(report['faults'])})"
+        rows.append(
+            f"| unloaded latency, send to delivery, {state}: one sender, one receiver, 20 messages/s, "
+            f"{report['messages']} messages, median of {report['rounds']} runs{faults} "
+            f"| p50 {capacity.ms(report['p50Ms'])}, p99 {capacity.ms(report['p99Ms'])} | | | (reported) | |"
+        )
+    ratio = "n/a" if pair["ratio"] is None else f"{pair['ratio']:.2f}x"
+    rows.append(
+        f"| unloaded latency p99, history on vs off | {capacity.ms(pair['on']['p99Ms'])} "
+        f"| {capacity.ms(pair['off']['p99Ms'])} | {ratio} "
+        f"| <= {latency.GOAL_RATIO}x and < {latency.GOAL_P99_MS:g} ms | {verdict(latency.meets_goal(pair))} |"
+    )
+    return "\n".join(rows)
+
+
+def render_history(stored: dict[str, dict[str, float]]) -> str:
+    """The store on Azurite, one call at a time (reported, no goal)."""
+    put, page = stored["put"], stored["latest_50"]
+    return "\n".join(
+        [
+            f"| history on Azurite: store one message | p50 {put['p50_ms']:.2f} ms, "
+            f"p99 {put['p99_ms']:.2f} ms | | | (reported) | |",
+            f"| history on Azurite: read a latest page of {history.PAGE} | p50 {page['p50_ms']:.2f} ms, "
+            f"p99 {page['p99_ms']:.2f} ms | | | (reported) | |",
+        ]
     )
 
 

@@ -9,8 +9,8 @@ groups (rooms of 10). Each step prints its figures, the CPU share of the
 loop's Python process(es) and of the Node clients, and the memory per
 connection; the result sits beside Unit1's published figures.
 
-``--latency`` measures instead one sender and one receiver at 20 messages/s:
-the loop's own latency, with nothing queued.
+``--history`` runs it with chat history on a fresh Azurite. The unloaded
+latency (one sender, one receiver) is ``benchmarks.latency``.
 
 Source of the method and the figures: Microsoft's Web PubSub performance
 guide, https://learn.microsoft.com/azure/azure-web-pubsub/concept-performance
@@ -24,10 +24,10 @@ import argparse
 import asyncio
 import os
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from benchmarks import proc
+from benchmarks import history_check, proc, storage
 from benchmarks.node_driver import ROOT, Driver
 from benchmarks.split_loop import start_loop
 
@@ -56,6 +56,8 @@ class Plan:
     # The service in this process, the host stand-in and the worker in a child, as
     # ``scripts/run`` runs them (apart); False puts the whole loop in this process.
     split: bool = True
+    # Chat history on a fresh Azurite that the run starts (see benchmarks.storage); False: off.
+    history: bool = False
 
 
 @dataclass
@@ -66,12 +68,22 @@ class Result:
     best: dict[str, Any] | None = None
     python_kib_per_connection: float = 0.0
     node_kib_per_connection: float = 0.0
+    # With history on: the messages the history table held at the end (warm-up included).
+    stored: int | None = None
 
 
 async def measure(plan: Plan, echo: bool = True) -> Result:
     """Run the stepped load; each step's line is printed as it ends when ``echo``."""
+    async with storage.chat_storage(plan.history) as setting:
+        result = await _measure(plan, echo, setting)
+        if plan.history:
+            result.stored = sum(map(len, (await history_check.stored_rows(setting)).values()))
+    return result
+
+
+async def _measure(plan: Plan, echo: bool, setting: str) -> Result:
     load = proc.load_average()
-    running = await start_loop(ROOT, split=plan.split)
+    running = await start_loop(ROOT, split=plan.split, storage=setting)
     result = Result(plan, load)
     try:
         spec = {
@@ -202,32 +214,6 @@ def ceiling(step: dict[str, Any]) -> str:
     )
 
 
-LATENCY = Plan(clients=2, room_size=2, senders=1, rates=(20,), hold_s=10.0, stop_on_fail=False)
-
-
-async def latency(hold_s: float = 10.0, split: bool = True) -> dict[str, Any]:
-    """One sender, one receiver, 20 messages/s: the receiver's p50/p99 send to delivery."""
-    plan = replace(LATENCY, hold_s=hold_s, split=split)
-    result = await measure(plan, echo=False)
-    step = result.steps[0]
-    return {
-        "load": result.load,
-        "messages": step["acked"],
-        "p50Ms": step["othersP50Ms"],
-        "p99Ms": step["othersP99Ms"],
-        "passed": step["passed"],
-        "faults": step_faults(step),
-    }
-
-
-def describe_latency(report: dict[str, Any]) -> str:
-    faults = "" if report["passed"] else " FAILED: " + ", ".join(report["faults"])
-    return (
-        f"unloaded latency (one sender, one receiver, 20 messages/s, {report['messages']} messages; "
-        f"load average {report['load']}): p50 {ms(report['p50Ms'])}, p99 {ms(report['p99Ms'])}{faults}"
-    )
-
-
 def ms(value: float | None) -> str:
     """Milliseconds as the tables print them (n/a when nothing was measured)."""
     return "n/a" if value is None else f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
@@ -239,7 +225,6 @@ def main() -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--latency", action="store_true", help="only the unloaded latency")
     parser.add_argument(
         "--rooms-of", type=int, nargs="+", default=[20, 10], help="room sizes (default 20 10)"
     )
@@ -250,11 +235,10 @@ def main() -> int:
         "--one-process", action="store_true", help="the whole loop in this process (default: host apart)"
     )
     parser.add_argument("--keep-going", action="store_true", help="run every rate, even after a failure")
+    parser.add_argument(
+        "--history", action="store_true", help="chat history on, in an Azurite started for the run"
+    )
     args = parser.parse_args()
-    if args.latency:
-        report = asyncio.run(latency(split=not args.one_process))
-        print(describe_latency(report), flush=True)
-        return 0 if report["passed"] else 1
     for size in args.rooms_of:
         plan = Plan(
             clients=args.clients,
@@ -263,6 +247,7 @@ def main() -> int:
             hold_s=args.hold,
             split=not args.one_process,
             stop_on_fail=not args.keep_going,
+            history=args.history,
         )
         print(f"rooms of {size}:", flush=True)
         result = asyncio.run(measure(plan))

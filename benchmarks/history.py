@@ -11,14 +11,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from adapters.tables import TableHistoryStore
+from benchmarks import storage
 from chat import history
-from tools import azurite
 
 PAGE = 50
 
@@ -55,12 +53,12 @@ async def _measure(connection: str, writes: int, reads: int) -> dict[str, dict[s
 
 def measure(writes: int = 1000, reads: int = 500) -> dict[str, dict[str, float]]:
     """Start Azurite, store ``writes`` messages one by one, read the latest page ``reads`` times."""
-    with tempfile.TemporaryDirectory(prefix="bench-azurite-") as folder:
-        running = azurite.launch(azurite.free_port(), Path(folder))
-        try:
-            return asyncio.run(_measure(running.connection_string, writes, reads))
-        finally:
-            running.stop()
+
+    async def on_azurite() -> dict[str, dict[str, float]]:
+        async with storage.chat_storage(True) as connection:
+            return await _measure(connection, writes, reads)
+
+    return asyncio.run(on_azurite())
 
 
 def main() -> None:

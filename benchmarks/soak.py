@@ -8,6 +8,11 @@ not. ``scripts/bench`` runs the steady phase for its figures. A phase has no
 time budget: it ends when every acknowledged message has reached every member
 of its room, or when nothing has progressed for ``Plan.stall_s`` (a fault).
 ``python -m benchmarks.capacity`` finds the highest rate the loop sustains.
+
+With ``--history`` each phase keeps chat history in an Azurite of its own
+(``benchmarks.storage``), and at its end the history table must hold exactly
+the messages the app acknowledged to their senders, none twice
+(``benchmarks.history_check``).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks import history_check, storage
 from benchmarks.node_driver import ROOT, Driver
 from tools import loop
 from tools.webpubsub.session import Limits
@@ -38,6 +44,8 @@ class Plan:
     stall_s: float = 30.0
     # The local service's reliable-protocol bounds (None: its defaults).
     limits: Limits | None = None
+    # Chat history on a fresh Azurite, checked against the acknowledgements afterwards.
+    history: bool = False
 
 
 def rsskib() -> int:
@@ -57,7 +65,22 @@ class Observed:
 
 
 async def run(plan: Plan) -> dict[str, Any]:
-    """One phase; returns the clients' report plus the cuts made and the memory per connection."""
+    """One phase; returns the clients' report plus the cuts made and the memory per connection.
+
+    With ``plan.history`` the report's ``history`` is ``history_check.compare``'s
+    answer (the ids lists are left out of the rest of the report).
+    """
+    async with storage.chat_storage(plan.history) as setting:
+        with storage.in_process_app(setting):
+            report = await _run(plan)
+        if not plan.history:
+            return report
+        stored = await history_check.stored_rows(setting)
+    acknowledged, delivered = report.pop("acknowledgedIds"), report.pop("deliveredIds")
+    return {**report, "history": history_check.compare(acknowledged, stored, delivered)}
+
+
+async def _run(plan: Plan) -> dict[str, Any]:
     running = await loop.start(ROOT, limits=plan.limits)
     observed = Observed()
     try:
@@ -67,6 +90,7 @@ async def run(plan: Plan) -> dict[str, Any]:
             "rooms": plan.rooms,
             "messages": plan.messages,
             "stallMs": int(plan.stall_s * 1000),
+            "ids": plan.history,
         }
         driver = Driver("soak.mjs", spec, silence_s=plan.stall_s + 30)
         await driver.start()
@@ -77,6 +101,7 @@ async def run(plan: Plan) -> dict[str, Any]:
             watch.cancel()
     finally:
         await running.stop()
+        await storage.close_app_store()
     return {**report, "cuts": observed.cuts, "perConnectionKiB": observed.per_connection_kib}
 
 
@@ -126,6 +151,16 @@ def faults(report: dict[str, Any], cuts: bool) -> list[str]:
     # a send while its connection recovers (its retries are bounded).
     if report["unacknowledged"] and not cuts:
         broken.append(f"{report['unacknowledged']} sends not acknowledged: {report['failures']}")
+    if report["refused"]:
+        broken.append(f"{report['refused']} refused by the app: " + "; ".join(report["refusalSamples"]))
+    if report["unreplied"]:
+        broken.append(f"{report['unreplied']} acknowledged sends without the app's reply")
+    if "history" in report:
+        check = report["history"]
+        broken += [f"history: {fault}" for fault in check["faults"]]
+        # Without cuts nothing is resent, so no text may be stored twice.
+        if check["storedAgain"] and not cuts:
+            broken.append(f"history: {check['storedAgain']} messages stored twice")
     return broken
 
 
@@ -137,7 +172,8 @@ def describe(name: str, report: dict[str, Any]) -> str:
         f"({report['sent'] / report['seconds']:.0f} messages/s in, {rate:.0f} deliveries/s out), "
         f"latency p50 {report['p50Ms']} ms p99 {report['p99Ms']} ms, {report['cuts']} sockets cut, "
         f"{report['lost']} lost, {report['duplicates']} duplicates, {report['reordered']} reordered, "
-        f"{report['gaps']} sequence gaps, {report['unacknowledged']} sends the SDK gave up on; "
+        f"{report['gaps']} sequence gaps, {report['unacknowledged']} sends the SDK gave up on, "
+        f"{report['refused']} refused by the app; "
         f"memory per connection {kib(report['perConnectionKiB'])}"
     )
 
@@ -149,14 +185,19 @@ def kib(value: float | None) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="scripts/soak", description=__doc__)
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full soak (default 1)")
+    parser.add_argument(
+        "--history", action="store_true", help="chat history on (an Azurite per phase), then checked"
+    )
     args = parser.parse_args()
     clients = max(2, round(200 * args.scale))
     messages = max(clients, round(20_000 * args.scale))
     failed = False
     for name, cuts in (("steady", 0), ("sockets cut", max(1, round(50 * args.scale)))):
-        plan = Plan(clients=clients, rooms=10, messages=messages, cuts=cuts)
+        plan = Plan(clients=clients, rooms=10, messages=messages, cuts=cuts, history=args.history)
         report = asyncio.run(run(plan))
         print(describe(name, report), flush=True)
+        if "history" in report:
+            print("  " + history_check.describe(report["history"]), flush=True)
         for fault in faults(report, cuts > 0):
             print(f"  FAILED: {fault}", flush=True)
             failed = True

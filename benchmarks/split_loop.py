@@ -13,9 +13,12 @@ import secrets
 import socket
 import sys
 from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks import storage as history
+from composition import HISTORY_CONNECTION
 from tools import loop
 from tools.localhost.server import WEBHOOK_PATH
 from tools.webpubsub import config
@@ -31,11 +34,14 @@ class Running:
     stop: Callable[[], Awaitable[None]]
 
 
-async def start_loop(app_dir: Path, split: bool = False) -> Running:
-    """Start the loop, in one process or split in two (see the module's docstring)."""
+async def start_loop(app_dir: Path, split: bool = False, storage: str = "") -> Running:
+    """Start the loop, in one process or split in two (see the module's docstring).
+
+    ``storage`` is the app's ``ChatStorage`` (see ``benchmarks.storage``): ""
+    runs it with history off, never with the example settings' Azurite.
+    """
     if not split:
-        whole = await loop.start(app_dir)
-        return Running(whole.url, {"python": os.getpid()}, whole.stop)
+        return await _in_process(app_dir, storage)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -48,10 +54,12 @@ async def start_loop(app_dir: Path, split: bool = False) -> Running:
         endpoint="http://localhost:1", access_key=secrets.token_urlsafe(33), hubs={"chat": (handler,)}
     )
     service = await service_server.start(settings, "127.0.0.1", 0)
-    env = {**os.environ, "WebPubSubConnectionString": service.connection_string, "WebPubSubHub": "chat"}
-    # History only when the caller configured it: otherwise the example
-    # settings' Azurite, which nothing started, would refuse every message.
-    env.setdefault("ChatStorage", "")
+    env = {
+        **os.environ,
+        "WebPubSubConnectionString": service.connection_string,
+        "WebPubSubHub": "chat",
+        HISTORY_CONNECTION: storage,
+    }
     host = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -80,3 +88,22 @@ async def start_loop(app_dir: Path, split: bool = False) -> Running:
         await host.wait()
 
     return Running(f"http://127.0.0.1:{port}", {"service": os.getpid(), "host": host.pid}, stop)
+
+
+async def _in_process(app_dir: Path, storage: str) -> Running:
+    setting = ExitStack()
+    setting.enter_context(history.in_process_app(storage))
+    try:
+        whole = await loop.start(app_dir)
+    except BaseException:
+        setting.close()
+        raise
+
+    async def stop() -> None:
+        try:
+            await whole.stop()
+            await history.close_app_store()
+        finally:
+            setting.close()
+
+    return Running(whole.url, {"python": os.getpid()}, stop)

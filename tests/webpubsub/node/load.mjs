@@ -17,7 +17,7 @@
 // was lost, duplicated, reordered or refused. With stopOnFail, the first
 // failing step ends the run.
 import { WebPubSubClient } from "@azure/web-pubsub-client";
-import { Watchdog, accessUrl, emit, now, percentile, sleep, within } from "./loadkit.mjs";
+import { Watchdog, accessUrl, emit, exitAfterOutput, now, percentile, sleep, within } from "./loadkit.mjs";
 
 const plan = JSON.parse(process.argv[2]);
 const rooms = Math.max(1, Math.round(plan.clients / plan.roomSize));
@@ -217,7 +217,7 @@ async function main() {
 }
 
 main().then(
-  () => process.exit(0),
+  () => exitAfterOutput(0),
   (err) => {
     console.error(String(err && err.stack ? err.stack : err));
     process.exit(1);

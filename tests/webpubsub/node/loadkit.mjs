@@ -27,6 +27,14 @@ export function emit(value) {
   process.stdout.write(JSON.stringify(value) + "\n");
 }
 
+/**
+ * Exit once everything written to stdout has left: on a pipe, writes are
+ * asynchronous and process.exit() would cut a long report line (at 64 KiB).
+ */
+export function exitAfterOutput(code) {
+  process.stdout.write("", () => process.exit(code));
+}
+
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
