@@ -226,7 +226,8 @@ def _read_json(text: str, name: str) -> EventData | EventOutcome:
         id=event_id,
         before=value.get("before", UNSET),
         limit=value.get("limit", UNSET),
-        message_id=value.get("messageId", UNSET),
+        # Absent or null alike: a delete refuses both as no message id.
+        message_id=value.get("messageId"),
     )
 
 

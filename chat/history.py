@@ -4,7 +4,8 @@ No I/O here: the store (``chat.history_store``) reads and writes, these
 functions decide.
 
 **Ids.** A message id is 24 lowercase hex digits: 12 for the event's time in
-milliseconds since 1970 (enough until the year 10889), then 12 from a
+milliseconds since 1970 (enough until the year 10889, past the year 9999
+where Python's ``datetime`` ends), then 12 from a
 SHA-256 of the CloudEvents ``ce-id``. The service delivers a retried event
 with the same ``ce-id`` and time, so a retry gets the same id; ids sort by
 time as plain strings (messages of the same millisecond by their hash).
@@ -32,7 +33,6 @@ from codec import strict_json
 
 MESSAGE_ID_LENGTH = 24
 _TIME_DIGITS = 12
-_MAX_MILLISECONDS = 16**_TIME_DIGITS - 1
 _ID = re.compile(r"[0-9a-f]{24}")
 _FLIP = str.maketrans("0123456789abcdef", "fedcba9876543210")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -50,12 +50,13 @@ def message_id(event_id: str, event_time: datetime) -> str:
     """The id of the message posted by the event ``event_id`` (``ce-id``) at ``event_time``.
 
     The same event always gives the same id. Raises ValueError for a time
-    before 1970 or past the year 10889, or a naive time.
+    before 1970 or a naive time (any later ``datetime`` fits in 12 hex digits).
     """
     ms = milliseconds(event_time)
-    if not 0 <= ms <= _MAX_MILLISECONDS:
-        raise ValueError("the event's time is outside the range message ids cover")
-    digest = hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()
+    if ms < 0:
+        raise ValueError("the event's time is before 1970, where message ids start")
+    # UTF-8 (the default); a lone surrogate (JSON can spell one) is hashed too.
+    digest = hashlib.sha256(event_id.encode(errors="surrogatepass")).hexdigest()
     return f"{ms:0{_TIME_DIGITS}x}{digest[: MESSAGE_ID_LENGTH - _TIME_DIGITS]}"
 
 
@@ -89,7 +90,7 @@ def oldest_kept_row_key(cutoff: datetime) -> str:
     A message of the cutoff's very millisecond is kept; every row key above
     this one is older. A cutoff before 1970 keeps every message.
     """
-    ms = min(max(milliseconds(cutoff), 0), _MAX_MILLISECONDS)
+    ms = max(milliseconds(cutoff), 0)
     return row_key(f"{ms:0{_TIME_DIGITS}x}" + "0" * (MESSAGE_ID_LENGTH - _TIME_DIGITS))
 
 
@@ -107,8 +108,6 @@ def retention_cutoff(now: datetime, days: int) -> datetime | None:
 
 def text_fits(text: str) -> bool:
     """Whether ``text`` fits in one row's string property (``MAX_STORED_TEXT`` UTF-16 units)."""
-    if len(text) <= MAX_STORED_TEXT // 2:
-        return True  # even if every character took two units
     return len(text.encode("utf-16-le", "surrogatepass")) <= 2 * MAX_STORED_TEXT
 
 
@@ -156,8 +155,11 @@ def new_message(event_id: str, event_time: datetime, room: str, sender: str, tex
 
 
 def timestamp(at: datetime) -> str:
-    """ISO 8601 in UTC to the millisecond with a ``Z``, as the chat writes every ``at``."""
-    t = at.astimezone(UTC)
+    """ISO 8601 in UTC to the millisecond with a ``Z``, as the chat writes every ``at``.
+
+    Raises ValueError for a naive time.
+    """
+    t = _EPOCH + timedelta(milliseconds=milliseconds(at))
     return f"{t:%Y-%m-%dT%H:%M:%S}.{t.microsecond // 1000:03d}Z"
 
 

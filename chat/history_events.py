@@ -47,7 +47,7 @@ TYPING_INTERVAL_MS = 3000
 HISTORY_OFF = "history is off: this chat keeps no messages"
 UNAVAILABLE = "history is unavailable right now: try again"
 _LIMIT_RULE = f"limit must be a whole number from 1 to {history.MAX_PAGE}"
-_CE_TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?([Zz]|[+-]\d\d:\d\d)")
+_CE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)")
 
 
 @dataclass(frozen=True)
@@ -106,11 +106,10 @@ def event_time(text: str | None) -> datetime | None:
     found = _CE_TIME.fullmatch(text) if text else None
     if found is None:
         return None
-    whole, fraction, zone = found.groups()
-    # Python reads at most microseconds; .NET writes seven digits.
-    fraction = (fraction or "")[:7]
+    # Python 3.11+ reads any number of fraction digits (.NET writes seven;
+    # past microseconds they are dropped) and a "Z", but not a "z".
     try:
-        return datetime.fromisoformat(whole + fraction + ("+00:00" if zone in "Zz" else zone))
+        return datetime.fromisoformat(found.group().upper())
     except ValueError:
         return None
 

@@ -86,7 +86,7 @@ class Settings:
 # Flex Consumption does is not documented (contract 9.1), so the Bicep also
 # sets ChatEasyAuthEnabled=true in the deployment that turns authentication on.
 def _easy_auth_on(env: Mapping[str, str]) -> bool:
-    return env.get("WEBSITE_AUTH_ENABLED", "").strip().lower() == "true" or _flag(env, "ChatEasyAuthEnabled")
+    return _text(env, "WEBSITE_AUTH_ENABLED") == "true" or _flag(env, "ChatEasyAuthEnabled")
 
 
 # Set by the Azure hosts: App Service sets WEBSITE_INSTANCE_ID; Linux
@@ -107,15 +107,17 @@ def _local_development_host(env: Mapping[str, str]) -> bool:
     # Core Tools' func start always sets AZURE_FUNCTIONS_ENVIRONMENT=Development
     # (StartHostAction.cs), as does this repo's host stand-in; an Azure host
     # could be given it as an app setting, hence the markers.
-    development = env.get("AZURE_FUNCTIONS_ENVIRONMENT", "").strip().lower() == "development"
-    return development and not any(env.get(name, "").strip() for name in AZURE_HOST_MARKERS)
+    development = _text(env, "AZURE_FUNCTIONS_ENVIRONMENT") == "development"
+    return development and not any(_text(env, name) for name in AZURE_HOST_MARKERS)
+
+
+def _text(env: Mapping[str, str], name: str) -> str:
+    """The setting trimmed and lower-cased; "" when it is absent."""
+    return env.get(name, "").strip().lower()
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
-    value = env.get(name)
-    if value is None:
-        return False
-    raw = value.strip().lower()
+    raw = _text(env, name)  # absent or empty: off
     if raw in ("true", "1", "yes"):
         return True
     if raw in ("false", "0", "no", ""):

@@ -3,10 +3,11 @@ import json
 import pytest
 
 from chat import history
-from chat.handlers import choose_subprotocol, handle_request
+from chat.handlers import EventOutcome, choose_subprotocol, handle_event, handle_request, on_user_event
 from chat.settings import Settings
 from codec.actions import AddConnectionToGroup, RemoveConnectionFromGroup, SendToGroup
 from codec.datatype import DataType
+from codec.events import parse_event
 from codec.replies import ConnectReply, ErrorCode, ErrorReply, UserEventReply
 from tests import payloads as p
 from tests.steps import finish
@@ -544,3 +545,10 @@ def test_timestamps_keep_milliseconds_whole_even_on_the_second(microsecond, writ
     ):
         outcome = handle_request(p.as_request(payload), SETTINGS, now)
         assert json.loads(outcome.reply.data)["at"] == "2026-11-27T12:30:" + written
+
+
+def test_handling_an_event_without_saying_whether_history_is_on_treats_it_as_off():
+    event = parse_event(p.as_request(p.user_event("message", {"text": "hi"})))
+    for outcome in (handle_event(event, SETTINGS, p.NOW), on_user_event(event, SETTINGS, p.NOW)):
+        assert isinstance(outcome, EventOutcome)  # final: no step to store it
+        assert json.loads(outcome.reply.data)["messageId"] == ID

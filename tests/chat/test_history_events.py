@@ -21,7 +21,7 @@ from chat.history_events import (
 )
 from chat.history_store import HistoryUnavailable
 from chat.messages import Member
-from chat.settings import Settings
+from chat.settings import MAX_ROOMS_PER_CONNECTION, Settings
 from chat.shell import purge_expired
 from codec.actions import AddConnectionToGroup, SendToGroup
 from codec.datatype import DataType
@@ -135,6 +135,8 @@ def test_a_text_longer_than_a_row_holds_is_refused_when_history_is_on():
         ("2026-11-27T12:30:15Z", datetime(2026, 11, 27, 12, 30, 15, tzinfo=UTC)),
         ("2026-11-27T12:30:15.2504567Z", datetime(2026, 11, 27, 12, 30, 15, 250456, tzinfo=UTC)),
         ("2026-11-27T13:30:15.25+01:00", datetime(2026, 11, 27, 12, 30, 15, 250000, tzinfo=UTC)),
+        ("2026-11-27T12:30:15.25z", datetime(2026, 11, 27, 12, 30, 15, 250000, tzinfo=UTC)),
+        ("2026-11-27T07:30:15.123456789-05:00", datetime(2026, 11, 27, 12, 30, 15, 123456, tzinfo=UTC)),
         ("2026-11-27T12:30:15", None),  # no zone: ambiguous
         ("2026-13-27T12:30:15Z", None),
         ("yesterday", None),
@@ -521,3 +523,110 @@ def test_join_reads_are_a_step_the_core_returns_without_io():
         p.as_request(p.user_event("join", {"room": "games"})), SETTINGS, p.NOW, history=True
     )
     assert isinstance(step, JoinReads) and step.history and step.limit == 50
+
+
+# what every answer carries
+
+
+MANY_ROOMS = [f"r{i}" for i in range(25)]
+"""More rooms than a connection may record: the handlers read only the first 20."""
+
+
+@pytest.mark.parametrize("name", ["history", "typing"])
+def test_a_room_past_the_first_20_recorded_counts_as_not_joined(name):
+    last_read = MANY_ROOMS[MAX_ROOMS_PER_CONNECTION - 1]
+    past = MANY_ROOMS[MAX_ROOMS_PER_CONNECTION]
+    reading = {"history": "reading its history", "typing": "typing in it"}[name]
+    outcome = handle(p.user_event(name, {"room": past}, rooms=MANY_ROOMS), FakeHistory())
+    assert refused(outcome, name, "not_joined", f"join room {past!r} before {reading}")
+    outcome = handle(p.user_event(name, {"room": last_read}, rooms=MANY_ROOMS), FakeHistory())
+    assert body(outcome)["type"] != "error"
+
+
+def test_every_history_and_delete_refusal_carries_the_events_id():
+    store = FakeHistory()
+    mine = stored("mine", p.NOW)
+    theirs = stored("theirs", p.NOW, sender="bob", ce_id="ce-bob")
+    elsewhere = stored("x", p.NOW, room="games", ce_id="ce-games")
+    fill(store, mine, theirs, elsewhere)
+    missing = history.message_id("nothing", p.NOW)
+    cursor_rule = "before must be the id of a message in room 'lobby'"
+    cases = [
+        (p.user_event("history", {"room": "games", "id": 7}), store, "not_joined"),
+        (p.user_event("history", {"room": "lobby", "before": "nope", "id": 7}), store, "invalid_cursor"),
+        (
+            p.user_event("history", {"room": "lobby", "before": elsewhere.id, "id": 7}),
+            store,
+            "invalid_cursor",
+        ),
+        (p.user_event("history", {"room": "lobby", "id": 7}), None, "history_off"),
+        (p.user_event("delete", {"room": "lobby", "messageId": "x", "id": 7}), store, "invalid_data"),
+        (p.user_event("delete", {"room": "lobby", "messageId": ID, "id": 7}), None, "history_off"),
+        (p.user_event("delete", {"room": "lobby", "messageId": theirs.id, "id": 7}), store, "not_yours"),
+        (p.user_event("delete", {"room": "lobby", "messageId": missing, "id": 7}), store, "not_found"),
+    ]
+    for payload, where, code in cases:
+        answer = body(handle(payload, where))
+        assert (answer["code"], answer["id"]) == (code, 7)
+    assert body(handle(cases[1][0], store))["message"] == cursor_rule
+    assert body(handle(cases[2][0], store))["message"] == cursor_rule
+
+
+def test_a_message_too_long_to_keep_is_refused_with_its_id():
+    settings = Settings(max_message_length=100_000)
+    text = "x" * (history.MAX_STORED_TEXT + 1)
+    outcome = handle(p.user_event("message", {"text": text, "id": "m"}), FakeHistory(), settings=settings)
+    assert refused(outcome, "message", "text_too_long", "text is too long to keep in history", id="m")
+
+
+def test_a_typing_notice_held_back_is_acknowledged_in_full_and_changes_no_state():
+    outcome = typing_event(states={"typing": {"lobby": NOW_MS - 1}})
+    assert outcome == EventOutcome(
+        UserEventReply(
+            '{"type":"ack","event":"typing","room":"lobby","forwarded":false,"id":"t"}', DataType.JSON
+        )
+    )
+
+
+def test_the_history_reply_and_what_typing_and_delete_send_are_json():
+    store = FakeHistory()
+    message = stored("oops", p.NOW)
+    fill(store, message)
+    reply = history_event({"room": "lobby"}, store).reply
+    assert reply.data_type is DataType.JSON
+    (typing_send,) = typing_event().actions
+    assert typing_send.data_type is DataType.JSON
+    (delete_send,) = delete_event({"room": "lobby", "messageId": message.id}, store).actions
+    assert delete_send.data_type is DataType.JSON
+
+
+def test_a_join_counts_the_joiner_once_when_the_roster_already_lists_its_connection():
+    gateway = FakeGateway(rooms={"games": [(CONN, "alice"), ("c2", "bob")]})
+    ack = body(handle(p.user_event("join", {"room": "games"}), FakeHistory(), gateway))
+    assert ack["members"] == [{"user": "alice", "connections": 1}, {"user": "bob", "connections": 1}]
+
+
+def test_a_slow_roster_on_a_first_history_page_is_given_up_after_the_timeout():
+    class Slow(FakeGateway):
+        def room_connections(self, hub, room, limit):
+            time.sleep(0.5)
+            return [("c9", "zed")]
+
+    reply = body(history_event({"room": "lobby"}, FakeHistory(), Slow(), roster_timeout=0.05))
+    assert (reply["messages"], reply["members"], reply["truncated"]) == ([], None, False)
+
+
+def test_history_and_delete_read_their_fields_the_same_with_a_field_the_chat_does_not_know():
+    store = FakeHistory()
+    fill(store, *(stored(f"m{i}", p.NOW - timedelta(minutes=10 - i)) for i in range(4)))
+    newest = store.messages("lobby")[-1].id
+    plain = {"room": "lobby", "limit": 2, "before": newest}
+    assert history_event({**plain, "client": "web"}, store) == history_event(plain, store)
+    reply = body(history_event({**plain, "client": "web"}, store))
+    assert [m["text"] for m in reply["messages"]] == ["m1", "m2"] and reply["more"] is True
+    # Neither limit nor before: the configured page, from the newest.
+    reply = body(history_event({"room": "lobby", "client": "web"}, store, settings=Settings(history_page=3)))
+    assert [m["text"] for m in reply["messages"]] == ["m1", "m2", "m3"]
+    outcome = delete_event({"room": "lobby", "messageId": newest, "client": "web"}, store)
+    assert body(outcome) == {"type": "ack", "event": "delete", "room": "lobby", "messageId": newest}
+    assert store.messages("lobby")[-1].deleted

@@ -1,5 +1,6 @@
 """The plain history decisions: ids, row keys, the stored message, pages, retention."""
 
+import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -246,3 +247,49 @@ def test_a_malformed_history_setting_is_named(env, text):
     with pytest.raises(SettingsError) as caught:
         Settings.from_env(env)
     assert str(caught.value) == text
+
+
+def test_ids_cover_every_time_from_1970_to_the_last_a_datetime_holds():
+    start = datetime(1970, 1, 1, tzinfo=UTC)
+    assert history.message_id("ce", start)[:12] == "0" * 12
+    last = datetime.max.replace(tzinfo=UTC)
+    assert history.message_time(history.message_id("ce", last)) == last.replace(microsecond=999000)
+
+
+def test_an_id_hashes_the_events_utf8_bytes_even_with_a_lone_surrogate():
+    assert history.message_id("ce-1", T0)[12:] == hashlib.sha256(b"ce-1").hexdigest()[:12]
+    assert history.message_id("é", T0)[12:] == hashlib.sha256("é".encode()).hexdigest()[:12]
+    # JSON can spell a lone surrogate ("\ud800"): it is hashed, not refused.
+    alone = history.message_id("\ud800", T0)
+    assert alone[12:] == hashlib.sha256(b"\xed\xa0\x80").hexdigest()[:12]
+    assert alone != history.message_id("\ud801", T0)
+
+
+def test_a_timestamp_is_utc_to_the_millisecond_from_any_zone():
+    paris = datetime(2025, 3, 1, 13, 0, 0, 123999, tzinfo=timezone(timedelta(hours=1)))
+    assert history.timestamp(paris) == "2025-03-01T12:00:00.123Z"
+    with pytest.raises(ValueError, match="^a time without a time zone is ambiguous$"):
+        history.timestamp(datetime(2025, 3, 1))
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda: history.message_id("ce", datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+            "the event's time is before 1970, where message ids start",
+        ),
+        (lambda: history.message_id("ce", datetime(2025, 1, 1)), "a time without a time zone is ambiguous"),
+        (lambda: history.row_key("nope"), "not a message id (24 lowercase hex digits)"),
+        (
+            lambda: StoredMessage(history.message_id("ce", T0), "lobby", "alice", "x", deleted=True),
+            "a deleted message keeps no text",
+        ),
+        (lambda: history.retention_cutoff(T0, -1), "days must be 0 or more"),
+    ],
+    ids=["before 1970", "naive", "not an id", "deleted with text", "negative days"],
+)
+def test_each_refusal_says_what_was_wrong(call, message):
+    with pytest.raises(ValueError) as caught:
+        call()
+    assert str(caught.value) == message
