@@ -146,3 +146,11 @@ def test_a_preflight_with_a_malformed_response_is_a_400(response):
 
 def test_encoded_states_are_base64_of_a_json_object():
     assert base64.b64decode(encode_states({"rooms": ["a"]})) == b'{"rooms":["a"]}'
+
+
+def test_history_is_off_unless_the_caller_says_it_is_on():
+    answer = handle_webhook(p.web_context(p.user_event("history", {"room": "lobby"})), SETTINGS, p.NOW)
+    assert not isinstance(answer, PendingEvent)
+    assert answer.status == 200
+    body = json.loads(answer.body)
+    assert (body["type"], body["event"], body["code"]) == ("error", "history", "history_off")
